@@ -1,0 +1,1 @@
+"""The icasdk generator: OpenAPI document in, model and operation modules out."""

@@ -1,0 +1,934 @@
+"""The small runtime that validates values and builds model objects.
+
+Generated model modules declare fields with the types below; everything a
+model does lives here once. A value travels two ways:
+
+- to the server (``to_request_value`` and model constructors): strict. Every
+  problem is collected with its path and raised as one ``ApiTypeError`` or
+  ``ApiValueError``; nothing half-built escapes.
+- from the server (``from_response``): forgiving. The value is always built
+  and kept; what does not match the definition comes back as a list of
+  ``SchemaError`` for the caller to log or raise.
+
+A model is an immutable mapping (a ``frozendict``) keyed by the definition's
+names and holding JSON values: strings stay strings (a date-time is the text
+that arrived), arrays become tuples, nested objects become nested models.
+Attributes in snake_case give typed values (``datetime``, ``uuid.UUID``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import json
+import keyword
+import re
+import sys
+import typing
+import uuid
+
+import frozendict as _frozendict
+
+from icasdk.exceptions import SchemaError, shorten, validation_error
+
+Path = typing.Tuple[typing.Union[str, int], ...]
+Errors = typing.List[SchemaError]
+
+INT32_RANGE = (-(2**31), 2**31 - 1)
+INT64_RANGE = (-(2**63), 2**63 - 1)
+
+# A mapping key this close to a known name (difflib ratio) is taken for a typo.
+NEAR_MISS_CUTOFF = 0.8
+
+_UUID_RE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+# RFC 3339 date-time; any number of fraction digits (servers send nanoseconds).
+_DATE_TIME_RE = re.compile(
+    r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)"
+)
+_DATE_RE = re.compile(r"\d{4}-\d\d-\d\d")
+_URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*|/\S*")
+
+
+class Unset:
+    """The marker for a field that is absent (not the same as ``None``)."""
+
+    _instance: typing.Optional[Unset] = None
+
+    def __new__(cls) -> Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "unset"
+
+    def __reduce__(self) -> str:
+        return "unset"
+
+
+unset = Unset()
+
+
+def _describe(value: object) -> str:
+    """``str 'fil.1'``: the type name and a shortened repr, for messages."""
+    return f"{type(value).__name__} {shorten(value)}"
+
+
+# --------------------------------------------------------------------------
+# Types
+
+
+class Type:
+    """A JSON type with its constraints; subclasses check and convert values."""
+
+    nullable: bool = False
+
+    def convert(self, value: object, path: Path, errors: Errors, request: bool):
+        """Check ``value``; return its JSON form, recording problems in ``errors``.
+
+        ``request`` is true for values the user sends: Python objects such as
+        ``datetime`` and ``uuid.UUID`` are accepted and turned into JSON, and
+        mapping keys are checked for typos. A value that fails is returned
+        unchanged, so responses keep what the server sent.
+        """
+        if value is None:
+            if not self.nullable:
+                errors.append(
+                    SchemaError(path, f"expected {self.expected}, got None", True)
+                )
+            return None
+        return self._convert(value, path, errors, request)
+
+    def _convert(self, value, path: Path, errors: Errors, request: bool):
+        raise NotImplementedError
+
+    def to_python(self, value):
+        """The attribute form of a stored JSON value (identity by default)."""
+        return value
+
+    @property
+    def expected(self) -> str:
+        """What this type accepts, in words, for messages and docs."""
+        raise NotImplementedError
+
+    def _type_error(self, value, path: Path, errors: Errors):
+        errors.append(
+            SchemaError(path, f"expected {self.expected}, got {_describe(value)}", True)
+        )
+        return value
+
+
+class Any(Type):
+    """Any JSON value (a schema with no type)."""
+
+    nullable = True
+
+    def _convert(self, value, path, errors, request):
+        return _freeze_json(value, path, errors)
+
+    @property
+    def expected(self) -> str:
+        return "any JSON value"
+
+
+class String(Type):
+    """A JSON string, with an optional format, enum, lengths and pattern."""
+
+    def __init__(
+        self,
+        *,
+        format: typing.Optional[str] = None,  # noqa: A002 - the definition's word
+        enum: typing.Optional[typing.Sequence[str]] = None,
+        min_length: typing.Optional[int] = None,
+        max_length: typing.Optional[int] = None,
+        pattern: typing.Optional[str] = None,
+        nullable: bool = False,
+    ) -> None:
+        self.format = format
+        self.enum = tuple(enum) if enum is not None else None
+        self.min_length = min_length
+        self.max_length = max_length
+        self.pattern = re.compile(pattern) if pattern else None
+        self.nullable = nullable
+        self.is_plain = not (format or enum or min_length or max_length or pattern)
+        """No constraint beyond being a string: checked by type alone."""
+
+    @property
+    def expected(self) -> str:
+        if self.enum is not None:
+            return "one of " + ", ".join(repr(v) for v in self.enum)
+        if self.format == "uuid":
+            return "a UUID string"
+        if self.format == "date-time":
+            return "an RFC 3339 date-time string with a time zone"
+        if self.format == "date":
+            return "a date string (YYYY-MM-DD)"
+        if self.format == "binary":
+            return "bytes or a binary file"
+        return "a string"
+
+    def _convert(self, value, path, errors, request):
+        if value.__class__ is not str:
+            if not request:
+                return self._type_error(value, path, errors)
+            value = self._from_python(value, path, errors)
+            if value.__class__ is not str:
+                return value
+
+        self._check_string(value, path, errors, request)
+        return value
+
+    def _from_python(self, value, path, errors):
+        """Turn a Python object the user gave into the string the API wants."""
+        fmt = self.format
+        if isinstance(value, str):
+            return str(value)
+        if fmt == "uuid" and isinstance(value, uuid.UUID):
+            return str(value)
+        if fmt == "date-time" and isinstance(value, datetime.datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                message = (
+                    "expected a time-zone aware datetime, got a naive one "
+                    f"({value.isoformat()}); use datetime(..., tzinfo=timezone.utc)"
+                )
+                errors.append(SchemaError(path, message, False))
+                return value
+            return value.isoformat()
+        if fmt == "date" and isinstance(value, datetime.date):
+            if not isinstance(value, datetime.datetime):
+                return value.isoformat()
+        if fmt == "binary" and isinstance(value, (bytes, bytearray)):
+            return value
+        return self._type_error(value, path, errors)
+
+    def _check_string(self, value: str, path, errors, request) -> None:
+        if self.enum is not None and value not in self.enum:
+            message = f"expected {self.expected}, got {shorten(value)}"
+            errors.append(SchemaError(path, message, False))
+            return
+
+        fmt = self.format
+        bad_format = (
+            (fmt == "uuid" and not _UUID_RE.fullmatch(value))
+            or (fmt == "date-time" and not _valid_date_time(value))
+            or (fmt == "date" and not _DATE_RE.fullmatch(value))
+            or (fmt == "uri" and not _URI_RE.fullmatch(value))
+        )
+        if bad_format:
+            message = f"expected {self.expected}, got {shorten(value)}"
+            errors.append(SchemaError(path, message, False))
+
+        length = len(value)
+        if self.min_length is not None and length < self.min_length:
+            message = f"expected at least {self.min_length} characters, got {length}"
+            errors.append(SchemaError(path, message, False))
+        if self.max_length is not None and length > self.max_length:
+            message = f"expected at most {self.max_length} characters, got {length}"
+            errors.append(SchemaError(path, message, False))
+        if self.pattern is not None and not self.pattern.search(value):
+            message = (
+                f"expected text matching {self.pattern.pattern!r}, got {shorten(value)}"
+            )
+            errors.append(SchemaError(path, message, False))
+
+    def to_python(self, value):
+        if value.__class__ is not str:
+            return value
+        if self.format == "date-time":
+            return parse_date_time(value)
+        if self.format == "uuid":
+            try:
+                return uuid.UUID(value)
+            except ValueError:
+                return value
+        if self.format == "date":
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                return value
+        return value
+
+
+def _valid_date_time(value: str) -> bool:
+    """True for an RFC 3339 date-time whose fields are in range."""
+    if not _DATE_TIME_RE.fullmatch(value):
+        return False
+    return isinstance(parse_date_time(value), datetime.datetime)
+
+
+def parse_date_time(value: str) -> typing.Union[datetime.datetime, str]:
+    """An aware datetime for an RFC 3339 string; the string itself if it is not one.
+
+    Fractions beyond microseconds (nanosecond time stamps) are cut, not refused.
+    """
+    match = _DATE_TIME_RE.fullmatch(value)
+    if match is None:
+        return value
+
+    fraction = match.group(1) or ""
+    text = value[: match.start(1)] if fraction else value[: match.start(2)]
+    zone = match.group(2)
+    micro = fraction[1:7].ljust(6, "0") if fraction else "000000"
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    if len(zone) == 5:  # +0100
+        zone = f"{zone[:3]}:{zone[3:]}"
+    try:
+        return datetime.datetime.fromisoformat(f"{text[:10]}T{text[11:]}.{micro}{zone}")
+    except ValueError:
+        return value
+
+
+class Integer(Type):
+    """A JSON integer (never a bool), in the range of its format."""
+
+    def __init__(
+        self,
+        *,
+        format: typing.Optional[str] = None,  # noqa: A002
+        minimum: typing.Optional[int] = None,
+        maximum: typing.Optional[int] = None,
+        enum: typing.Optional[typing.Sequence[int]] = None,
+        nullable: bool = False,
+    ) -> None:
+        self.format = format
+        self.minimum = minimum
+        self.maximum = maximum
+        self.enum = tuple(enum) if enum is not None else None
+        self.nullable = nullable
+        low, high = INT32_RANGE if format == "int32" else INT64_RANGE
+        self.low = low if minimum is None else max(low, minimum)
+        self.high = high if maximum is None else min(high, maximum)
+
+    @property
+    def expected(self) -> str:
+        return f"an integer ({self.format})" if self.format else "an integer"
+
+    def _convert(self, value, path, errors, request):
+        if value.__class__ is not int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                return self._type_error(value, path, errors)
+            value = int(value)
+
+        if not self.low <= value <= self.high:
+            message = f"expected an integer from {self.low} to {self.high}, got {value}"
+            errors.append(SchemaError(path, message, False))
+        elif self.enum is not None and value not in self.enum:
+            message = f"expected one of {self.enum}, got {value}"
+            errors.append(SchemaError(path, message, False))
+        return value
+
+
+class Number(Type):
+    """A JSON number: int or float, never a bool."""
+
+    def __init__(
+        self,
+        *,
+        format: typing.Optional[str] = None,  # noqa: A002
+        minimum: typing.Optional[float] = None,
+        maximum: typing.Optional[float] = None,
+        nullable: bool = False,
+    ) -> None:
+        self.format = format
+        self.minimum = minimum
+        self.maximum = maximum
+        self.nullable = nullable
+
+    @property
+    def expected(self) -> str:
+        return "a number"
+
+    def _convert(self, value, path, errors, request):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return self._type_error(value, path, errors)
+        if value != value or value in (float("inf"), float("-inf")):
+            errors.append(
+                SchemaError(path, f"expected a finite number, got {value}", False)
+            )
+        elif self.minimum is not None and value < self.minimum:
+            errors.append(
+                SchemaError(
+                    path, f"expected at least {self.minimum}, got {value}", False
+                )
+            )
+        elif self.maximum is not None and value > self.maximum:
+            errors.append(
+                SchemaError(
+                    path, f"expected at most {self.maximum}, got {value}", False
+                )
+            )
+        return value
+
+
+class Boolean(Type):
+    """A JSON boolean."""
+
+    def __init__(self, *, nullable: bool = False) -> None:
+        self.nullable = nullable
+
+    @property
+    def expected(self) -> str:
+        return "a boolean"
+
+    def _convert(self, value, path, errors, request):
+        if value.__class__ is not bool:
+            return self._type_error(value, path, errors)
+        return value
+
+
+class Array(Type):
+    """A JSON array, kept as a tuple. A string is never taken for a list."""
+
+    def __init__(
+        self,
+        items: Schema,
+        *,
+        min_items: typing.Optional[int] = None,
+        max_items: typing.Optional[int] = None,
+        nullable: bool = False,
+    ) -> None:
+        self._items = items
+        self.min_items = min_items
+        self.max_items = max_items
+        self.nullable = nullable
+
+    @property
+    def items(self) -> Type:
+        return as_type(self._items)
+
+    @property
+    def expected(self) -> str:
+        return f"a list of {_plural(self.items.expected)}"
+
+    def _convert(self, value, path, errors, request):
+        if value.__class__ is not list and value.__class__ is not tuple:
+            if not isinstance(value, (list, tuple)):
+                return self._type_error(value, path, errors)
+
+        item_type = self.items
+        if not request and isinstance(item_type, String) and item_type.is_plain:
+            # The common case (ids, tags), checked in one pass.
+            if all(item.__class__ is str for item in value):
+                converted: typing.Tuple = tuple(value)
+            else:
+                converted = self._convert_each(item_type, value, path, errors, request)
+        else:
+            converted = self._convert_each(item_type, value, path, errors, request)
+
+        count = len(converted)
+        if self.min_items is not None and count < self.min_items:
+            message = f"expected at least {self.min_items} items, got {count}"
+            errors.append(SchemaError(path, message, False))
+        if self.max_items is not None and count > self.max_items:
+            message = f"expected at most {self.max_items} items, got {count}"
+            errors.append(SchemaError(path, message, False))
+        return converted
+
+    @staticmethod
+    def _convert_each(item_type, value, path, errors, request) -> tuple:
+        convert = item_type.convert
+        return tuple(
+            [
+                convert(item, (*path, index), errors, request)
+                for index, item in enumerate(value)
+            ]
+        )
+
+
+class Map(Type):
+    """A JSON object with free keys and values of one type (additionalProperties)."""
+
+    def __init__(self, values: Schema, *, nullable: bool = False) -> None:
+        self._values = values
+        self.nullable = nullable
+
+    @property
+    def values(self) -> Type:
+        return as_type(self._values)
+
+    @property
+    def expected(self) -> str:
+        return f"a mapping of strings to {_plural(self.values.expected)}"
+
+    def _convert(self, value, path, errors, request):
+        if not isinstance(value, typing.Mapping):
+            return self._type_error(value, path, errors)
+
+        convert = self.values.convert
+        out = {}
+        for key, item in value.items():
+            if key.__class__ is not str:
+                message = f"expected string keys, got key {_describe(key)}"
+                errors.append(SchemaError(path, message, True))
+                continue
+            out[key] = convert(item, (*path, key), errors, request)
+        return _frozendict.frozendict(out)
+
+
+class Ref(Type):
+    """A reference to a model class, imported when first needed.
+
+    Lazy so that importing one model does not import every model it reaches,
+    and so that models may refer to each other in cycles.
+    """
+
+    def __init__(
+        self, module: str, name: str, *, nullable: typing.Optional[bool] = None
+    ):
+        self.module = module
+        self.name = name
+        self._nullable = nullable
+        self._resolved: typing.Optional[Type] = None
+
+    @property
+    def resolved(self) -> Type:
+        """The referenced model as a type, importing its module the first time."""
+        if self._resolved is None:
+            __import__(self.module)
+            target = getattr(sys.modules[self.module], self.name)
+            if isinstance(target, Type):  # a named non-object schema
+                return target
+            self._resolved = ModelType(target, self._nullable)
+        return self._resolved
+
+    @property
+    def model(self) -> typing.Type[Model]:
+        resolved = self.resolved
+        if not isinstance(resolved, ModelType):
+            raise TypeError(f"{self.module}.{self.name} is not a model")
+        return resolved.model
+
+    @property
+    def nullable(self) -> bool:  # type: ignore[override]
+        return self.resolved.nullable
+
+    @property
+    def expected(self) -> str:
+        return f"a {self.name} (a mapping)"
+
+    def convert(self, value, path, errors, request):
+        return self.resolved.convert(value, path, errors, request)
+
+
+class ModelType(Type):
+    """A model class used as a type (a field holding a nested object)."""
+
+    def __init__(
+        self, model: typing.Type[Model], nullable: typing.Optional[bool] = None
+    ):
+        self.model = model
+        self.nullable = model.__nullable__ if nullable is None else nullable
+
+    @property
+    def expected(self) -> str:
+        return f"a {self.model.__name__} (a mapping)"
+
+    def _convert(self, value, path, errors, request):
+        model = self.model
+        if value.__class__ is model:
+            return value
+        if value.__class__ is dict and not request:
+            return model._build(value, path, errors, request)
+        if not isinstance(value, typing.Mapping):
+            return self._type_error(value, path, errors)
+        if request:
+            value = model._resolve_keys(value, path, errors, from_keywords=False)
+        return model._build(value, path, errors, request)
+
+
+Schema = typing.Union[Type, typing.Type["Model"]]
+
+
+def as_type(schema: Schema) -> Type:
+    """The ``Type`` for a schema given as a Type or a model class."""
+    if isinstance(schema, Type):
+        return schema
+    return schema.__type__
+
+
+def _plural(expected: str) -> str:
+    """'a string' -> 'strings', for 'a list of strings'."""
+    for article in ("a ", "an "):
+        if expected.startswith(article):
+            noun = expected[len(article) :]
+            head, _, tail = noun.partition(" ")
+            return f"{head}s {tail}".strip()
+    return expected
+
+
+def _freeze_json(value, path: Path, errors: Errors):
+    """A JSON value made immutable: dicts to frozendicts, lists to tuples."""
+    cls = value.__class__
+    if cls in (str, int, float, bool) or value is None:
+        return value
+    if isinstance(value, typing.Mapping):
+        out = {}
+        for key, item in value.items():
+            if key.__class__ is not str:
+                message = f"expected string keys, got key {_describe(key)}"
+                errors.append(SchemaError(path, message, True))
+                continue
+            out[key] = _freeze_json(item, (*path, key), errors)
+        return _frozendict.frozendict(out)
+    if isinstance(value, (list, tuple)):
+        return tuple(
+            [_freeze_json(item, (*path, i), errors) for i, item in enumerate(value)]
+        )
+    if isinstance(value, (str, int, float)):
+        return value
+    message = f"expected a JSON value, got {_describe(value)}"
+    errors.append(SchemaError(path, message, True))
+    return value
+
+
+# --------------------------------------------------------------------------
+# Fields and models
+
+
+class Field:
+    """One declared property of a model: the descriptor behind its attribute."""
+
+    __slots__ = ("name", "attribute", "type", "required", "doc")
+
+    def __init__(
+        self, name: str, type_: Type, *, required: bool = False, doc: str = ""
+    ):
+        self.name = name
+        self.attribute = ""
+        self.type = type_
+        self.required = required
+        self.doc = doc
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.attribute = attribute
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = dict.get(instance, self.name)
+        if value is None:
+            return None
+        return self.type.to_python(value)
+
+    def __set__(self, instance, value) -> None:
+        raise FrozenModelError(
+            f"{type(instance).__name__} is immutable; cannot set {self.attribute!r}"
+        )
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, required={self.required})"
+
+
+def field(
+    name: str, type_: Type, *, required: bool = False, doc: str = ""
+) -> typing.Any:
+    """Declare a property; typed ``Any`` so the class annotation gives its type."""
+    return Field(name, type_, required=required, doc=doc)
+
+
+class FrozenModelError(AttributeError, TypeError):
+    """Raised on any attempt to change a model: models are immutable."""
+
+
+def snake_case(name: str) -> str:
+    """``dataUpdateGroups`` -> ``data_update_groups``, ``addressLine1`` -> ``address_line1``.
+    """
+    text = re.sub(r"[^0-9A-Za-z]+", "_", name)
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
+    text = text.strip("_").lower() or "field"
+    if text[0].isdigit():
+        text = f"field_{text}"
+    return text
+
+
+def _normalized(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+class Model(_frozendict.frozendict):
+    """Base of every generated model: an immutable, validated mapping.
+
+    Build one with keyword arguments (the definition's names or their
+    snake_case forms) or with one mapping. Keyword arguments must be known
+    names: an unknown keyword is an error that suggests the closest name. In
+    a mapping, a key that is not a known name is kept as an extra property
+    (the definition allows them), unless it is a near miss of a known name
+    (same letters ignoring case and underscores, or very similar), which is
+    an error: a typo must not silently drop the user's data.
+    """
+
+    __slots__ = ()
+
+    __fields__: typing.ClassVar[typing.Dict[str, Field]] = {}
+    """Declared fields by the definition's name."""
+    __aliases__: typing.ClassVar[typing.Dict[str, str]] = {}
+    """Definition name and snake_case attribute name -> definition name."""
+    __required__: typing.ClassVar[typing.Tuple[str, ...]] = ()
+    __nullable__: typing.ClassVar[bool] = False
+    __additional__: typing.ClassVar[typing.Optional[Type]] = Any()
+    """The type of extra properties; None when the definition forbids them."""
+    __type__: typing.ClassVar[ModelType]
+    """This model used as a type (for nested fields and declarations)."""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = {}
+        for klass in reversed(cls.__mro__):
+            for value in vars(klass).values():
+                if isinstance(value, Field):
+                    fields[value.name] = value
+        cls.__fields__ = fields
+        cls.__aliases__ = {}
+        for spec_name, declared in fields.items():
+            cls.__aliases__[spec_name] = spec_name
+            cls.__aliases__.setdefault(declared.attribute, spec_name)
+        cls.__required__ = tuple(name for name, f in fields.items() if f.required)
+        cls.__type__ = ModelType(cls)
+
+    def __new__(cls, *args: typing.Mapping[str, object], **kwargs: object):
+        if len(args) > 1:
+            raise TypeError(
+                f"{cls.__name__}() takes at most one mapping, got {len(args)} arguments"
+            )
+
+        errors: Errors = []
+        if args:
+            if kwargs:
+                raise TypeError(
+                    f"{cls.__name__}() takes a mapping or keyword arguments, not both"
+                )
+            if not isinstance(args[0], typing.Mapping):
+                message = f"expected a mapping of properties, got {_describe(args[0])}"
+                raise validation_error([SchemaError((), message, True)], cls.__name__)
+            data = cls.__type__.convert(args[0], (), errors, True)
+        else:
+            values = cls._resolve_keys(kwargs, (), errors, from_keywords=True)
+            data = cls._build(values, (), errors, True)
+        if errors:
+            raise validation_error(errors, cls.__name__)
+        return data
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    # -- building ---------------------------------------------------------
+
+    @classmethod
+    def _resolve_keys(
+        cls, given, path: Path, errors: Errors, *, from_keywords: bool
+    ) -> dict:
+        """Map the user's keys to the definition's names, catching typos."""
+        aliases = cls.__aliases__
+        resolved: dict = {}
+        for key, value in given.items():
+            if key.__class__ is not str:
+                message = f"expected string keys, got key {_describe(key)}"
+                errors.append(SchemaError(path, message, True))
+                continue
+
+            name = aliases.get(key)
+            if name is None:
+                suggestion = cls._near_miss(key, loose=from_keywords)
+                if (
+                    from_keywords
+                    or suggestion is not None
+                    or cls.__additional__ is None
+                ):
+                    errors.append(
+                        SchemaError(
+                            (*path, key),
+                            cls._unknown_key_message(key, suggestion),
+                            True,
+                        )
+                    )
+                    continue
+                name = key
+            if name in resolved:
+                message = (
+                    f"{key!r} and another spelling of {name!r} both given; give one"
+                )
+                errors.append(SchemaError((*path, name), message, True))
+                continue
+            resolved[name] = value
+        return resolved
+
+    @classmethod
+    def _near_miss(cls, key: str, *, loose: bool) -> typing.Optional[str]:
+        """The known name ``key`` is probably a misspelling of, if any."""
+        wanted = _normalized(key)
+        for alias, name in cls.__aliases__.items():
+            if _normalized(alias) == wanted:
+                return name
+        cutoff = 0.6 if loose else NEAR_MISS_CUTOFF
+        close = difflib.get_close_matches(
+            key, list(cls.__aliases__), n=1, cutoff=cutoff
+        )
+        return cls.__aliases__[close[0]] if close else None
+
+    @classmethod
+    def _unknown_key_message(cls, key: str, suggestion: typing.Optional[str]) -> str:
+        message = f"{cls.__name__} has no property {key!r}"
+        if suggestion is None:
+            known = ", ".join(repr(name) for name in cls.__fields__)
+            return f"{message}; known properties: {known}"
+
+        attribute = cls.__fields__[suggestion].attribute
+        spellings = repr(suggestion)
+        if attribute != suggestion:
+            spellings += f" (or {attribute!r})"
+        return f"{message}; did you mean {spellings}?"
+
+    @classmethod
+    def _build(cls, data: typing.Mapping, path: Path, errors: Errors, request: bool):
+        """A model from a mapping keyed by definition names, checking each field."""
+        obj = dict.__new__(cls)
+        fields = cls.__fields__
+        for name in cls.__required__:
+            if name not in data:
+                errors.append(
+                    SchemaError((*path, name), "required property is missing", True)
+                )
+
+        for key, value in data.items():
+            declared = fields.get(key)
+            if declared is not None:
+                value = declared.type.convert(value, (*path, key), errors, request)
+            elif cls.__additional__ is not None:
+                value = cls.__additional__.convert(value, (*path, key), errors, request)
+            elif request:
+                errors.append(
+                    SchemaError((*path, key), cls._unknown_key_message(key, None), True)
+                )
+                continue
+            dict.__setitem__(obj, key, value)
+        return obj
+
+    # -- reading ----------------------------------------------------------
+
+    def get_item_oapg(self, name: str):
+        """The stored value for a definition name, or ``unset`` when absent."""
+        return dict.get(self, name, unset)
+
+    def to_dict(self) -> dict:
+        """A plain, mutable copy: dicts and lists, ready for ``json.dumps``."""
+        return _thaw(self)
+
+    def to_json(self, **kwargs) -> str:
+        """The JSON text of this model; keyword arguments go to ``json.dumps``."""
+        return json.dumps(_thaw(self), **kwargs)
+
+    # -- immutability and identity ----------------------------------------
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenModelError(
+            f"{type(self).__name__} is immutable; cannot set {name!r}"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenModelError(
+            f"{type(self).__name__} is immutable; cannot delete {name!r}"
+        )
+
+    def __setitem__(self, key, value) -> None:
+        raise FrozenModelError(
+            f"{type(self).__name__} is immutable; cannot set [{key!r}]"
+        )
+
+    def __delitem__(self, key) -> None:
+        raise FrozenModelError(
+            f"{type(self).__name__} is immutable; cannot delete [{key!r}]"
+        )
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(dict.items(self)))
+
+    def set(self, key: str, value: object):
+        """A validated copy with one property changed (models never change)."""
+        return type(self)({**self, key: value})
+
+    def delete(self, key: str):
+        """A validated copy without one property."""
+        return type(self)({name: v for name, v in self.items() if name != key})
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), _thaw(self)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict.__repr__(self)})"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def _rebuild(cls: typing.Type[Model], data: dict) -> Model:
+    """Unpickle: build again from plain data, forgiving like a response."""
+    value, _ = from_response(cls, data)
+    return value
+
+
+def _thaw(value):
+    """Frozen JSON (models, frozendicts, tuples) back to plain dicts and lists."""
+    if isinstance(value, dict):
+        return {key: _thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(item) for item in value]
+    return value
+
+
+# --------------------------------------------------------------------------
+# The entry points the client uses
+
+
+def to_request_value(schema: Schema, value: object, path: Path = ()):
+    """Validate a value the user sends and return its JSON-ready form.
+
+    Raises ``ApiTypeError`` or ``ApiValueError`` listing every problem.
+    """
+    errors: Errors = []
+    converted = as_type(schema).convert(value, path, errors, True)
+    if errors:
+        name = schema.__name__ if isinstance(schema, type) else ""
+        raise validation_error(errors, name)
+    return converted
+
+
+def from_response(schema: Schema, value: object) -> typing.Tuple[object, Errors]:
+    """Build a value the server sent; never raises for data that mismatches.
+
+    Returns the value (models keep every field, even mismatching ones) and the
+    list of mismatches, each with its path.
+    """
+    errors: Errors = []
+    converted = as_type(schema).convert(value, (), errors, False)
+    return converted, errors
+
+
+def dumps(value: object) -> bytes:
+    """The compact UTF-8 JSON encoding of a value, models included."""
+    return json.dumps(_thaw(value), separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def attribute_name(spec_name: str, reserved: typing.Container[str] = ()) -> str:
+    """The snake_case attribute for a definition name, clear of reserved words.
+
+    A name that is a Python keyword or a mapping/model method (``items``,
+    ``keys``, ``from``) gets a trailing underscore: ``items_``.
+    """
+    name = snake_case(spec_name)
+    if keyword.iskeyword(name) or name in RESERVED_ATTRIBUTES or name in reserved:
+        name += "_"
+    return name
+
+
+RESERVED_ATTRIBUTES = frozenset(dir(Model)) | {"self", "cls"}
