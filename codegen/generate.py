@@ -68,8 +68,13 @@ def wrap_hint(head: str, hints: typing.Sequence[str], indent: int, tail: str) ->
 
 
 def wrap_text(text: str, indent: int) -> str:
-    """Docstring text wrapped to the line width at ``indent``."""
-    lines = textwrap.wrap(text, WIDTH - indent - 6, break_on_hyphens=False)
+    """Docstring text wrapped to the line width at ``indent``, quotes escaped."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if text.endswith('"'):
+        text = text[:-1] + '\\"'
+    lines = textwrap.wrap(
+        text, WIDTH - indent - 6, break_on_hyphens=False, break_long_words=False
+    )
     return f"\n{' ' * indent}".join(lines)
 
 
@@ -90,14 +95,18 @@ def notes_doc(field: spec.FieldInfo) -> str:
     return "; ".join(notes)
 
 
-def _imports(hints: typing.Iterable[str], uses_typing: bool) -> typing.List[str]:
-    """The standard-library imports the type hints need."""
+def _imports(
+    hints: typing.Iterable[str], uses_typing: bool, third_party: typing.Sequence[str] = ()
+) -> str:
+    """The import block (standard library, then third party) the hints need."""
     text = " ".join(hints)
-    lines = []
-    for module in ("datetime", "typing", "uuid"):
-        if f"{module}." in text or (module == "typing" and uses_typing):
-            lines.append(f"import {module}")
-    return lines
+    standard = [
+        f"import {module}"
+        for module in ("datetime", "typing", "uuid")
+        if f"{module}." in text or (module == "typing" and uses_typing)
+    ]
+    groups = [lines for lines in (standard, list(third_party)) if lines]
+    return "\n\n".join("\n".join(lines) for lines in groups)
 
 
 class Generator:
@@ -208,7 +217,9 @@ class Generator:
                 op=op,
                 models=op.inline_models,
                 uses=op.uses,
-                imports=_imports(hints, True),
+                imports=_imports(
+                    hints, True, ["import typing_extensions"] if op.parameters else []
+                ),
             )
 
         for path_module, ops in by_path.items():

@@ -47,11 +47,10 @@ def module_name(name: str) -> str:
 
 
 def one_line(text: typing.Optional[str]) -> str:
-    """Description text collapsed to one line, safe inside a docstring."""
+    """Description text collapsed to one line."""
     if not text:
         return ""
-    text = re.sub(r"\s+", " ", text).strip()
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return re.sub(r"\s+", " ", text).strip()
 
 
 @dataclasses.dataclass

@@ -72,6 +72,7 @@ class Unset:
 
 
 unset = Unset()
+_MISSPELT = object()  # stands in for a field whose name the user misspelt
 
 
 def _describe(value: object) -> str:
@@ -747,9 +748,12 @@ class Model(_frozendict.frozendict):
                             True,
                         )
                     )
+                    if suggestion is not None:
+                        # Reported once as a typo, not again as missing.
+                        resolved.setdefault(suggestion, _MISSPELT)
                     continue
                 name = key
-            if name in resolved:
+            if name in resolved and resolved[name] is not _MISSPELT:
                 message = (
                     f"{key!r} and another spelling of {name!r} both given; give one"
                 )
@@ -796,6 +800,8 @@ class Model(_frozendict.frozendict):
                 )
 
         for key, value in data.items():
+            if value is _MISSPELT:
+                continue
             declared = fields.get(key)
             if declared is not None:
                 value = declared.type.convert(value, (*path, key), errors, request)
