@@ -1,0 +1,99 @@
+"""One handler per operation of the Project Data Update Batch API.
+
+Each takes the emulator's ``State`` and a routed, authenticated and validated
+``Request`` and returns a ``Response`` or raises a ``ProblemError``. They run
+with the state lock held, after every batch has been settled to now.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from icasdk.emulator import paging, render
+from icasdk.emulator.exchange import Request, Response
+from icasdk.emulator.problems import ProblemError
+from icasdk.emulator.state import Batch, Project, State
+
+log = logging.getLogger(__name__)
+
+
+def create_batch(state: State, request: Request) -> Response:
+    """createProjectDataUpdateBatch: a batch with one item per data id, 201.
+
+    Data ids are not checked here: an unknown id, or one of another project,
+    makes its item FAILED when the job reaches it, as on ICA. A data id given
+    twice makes two items.
+
+    Not implemented: the archive and delete dates are stored on the data but
+    nothing is archived or deleted; no idempotency key (ICA has none either).
+    """
+    project = _project(state, request)
+
+    batch = state.add_batch(
+        project.id, request.user.id, request.body["dataUpdateGroups"]
+    )
+    return Response(201, render.batch(batch, request.user, project))
+
+
+def get_batch(state: State, request: Request) -> Response:
+    """getProjectDataUpdateBatch: the batch and its job as they stand now.
+
+    Not implemented: STOPPED (a batch cannot be stopped through this API).
+    """
+    project = _project(state, request)
+    batch = _batch(state, project, request)
+
+    owner = state.users[batch.owner_id]
+    return Response(200, render.batch(batch, owner, project))
+
+
+def list_items(state: State, request: Request) -> Response:
+    """getProjectDataUpdateBatchItems: a page of items (see ``paging.py``).
+
+    Not implemented: PARTIALLY_UPDATED never occurs (a folder's update either
+    reaches all of it or, for a bad id, none of it); offset paging's 200,000
+    row limit is not enforced, as a batch holds at most 100,000 items.
+    """
+    project = _project(state, request)
+    batch = _batch(state, project, request)
+
+    return Response(200, paging.page(batch, request))
+
+
+def get_item(state: State, request: Request) -> Response:
+    """getProjectDataUpdateBatchItem: one item of a batch.
+
+    Not implemented: nothing beyond the definition; an item id of another
+    batch is a 404 like an unknown one.
+    """
+    project = _project(state, request)
+    batch = _batch(state, project, request)
+    index = batch.index.get(request.path_params["itemId"])
+    if index is None:
+        detail = "Batch %s has no item %s." % (batch.id, request.path_params["itemId"])
+        raise ProblemError(404, "not-found", detail)
+
+    return Response(200, render.item(batch, index))
+
+
+def _project(state: State, request: Request) -> Project:
+    """The project of the path; 404 if unknown, 403 if the caller may not see it."""
+    project_id = request.path_params["projectId"]
+    project = state.projects.get(project_id)
+    if project is None:
+        raise ProblemError(404, "not-found", "Project %s was not found." % project_id)
+    if project.owner_id != request.user.id:
+        log.debug("user %s may not see project %s", request.user.username, project_id)
+        detail = "You do not have access to project %s." % project_id
+        raise ProblemError(403, "forbidden", detail)
+    return project
+
+
+def _batch(state: State, project: Project, request: Request) -> Batch:
+    """The batch of the path within ``project``; 404 otherwise."""
+    batch_id = request.path_params["batchId"]
+    batch = state.batches.get(batch_id)
+    if batch is None or batch.project_id != project.id:
+        detail = "Project %s has no data update batch %s." % (project.id, batch_id)
+        raise ProblemError(404, "not-found", detail)
+    return batch
