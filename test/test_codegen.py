@@ -41,7 +41,9 @@ def test_regenerating_gives_the_committed_files(tmp_path):
 
     for relative in (*generate.GENERATED_DIRS, "docs/models", "docs/apis"):
         assert differences(ROOT / relative, tmp_path / relative) == [], relative
-    assert (ROOT / "docs/README.md").read_bytes() == (tmp_path / "docs/README.md").read_bytes()
+    assert (ROOT / "docs/README.md").read_bytes() == (
+        tmp_path / "docs/README.md"
+    ).read_bytes()
 
 
 def test_generating_twice_is_byte_identical(tmp_path):
@@ -52,7 +54,9 @@ def test_generating_twice_is_byte_identical(tmp_path):
     assert differences(tmp_path / "a", tmp_path / "b") == []
 
 
-@pytest.mark.skipif(not FULL_SPEC.exists(), reason="ICA's full definition is not beside the repo")
+@pytest.mark.skipif(
+    not FULL_SPEC.exists(), reason="ICA's full definition is not beside the repo"
+)
 def test_full_definition_generates_and_every_module_imports(tmp_path):
     """All 307 operations of ICA's whole definition generate, import and resolve."""
     pytest.importorskip("yaml")
@@ -60,7 +64,9 @@ def test_full_definition_generates_and_every_module_imports(tmp_path):
     shutil.copytree(
         ROOT / "icasdk",
         package,
-        ignore=shutil.ignore_patterns("__pycache__", "model", "models", "paths", "apis"),
+        ignore=shutil.ignore_patterns(
+            "__pycache__", "model", "models", "paths", "apis"
+        ),
     )
     generate.main(["--spec", str(FULL_SPEC), "--out", str(tmp_path)])
 

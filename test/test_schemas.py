@@ -113,7 +113,14 @@ def test_attributes_give_typed_values():
     assert item.id == uuid.UUID(UUID)
     assert item["id"] == UUID
     assert item.timestamp == datetime.datetime(
-        2026, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
+        2026,
+        1,
+        2,
+        3,
+        4,
+        5,
+        123456,
+        tzinfo=datetime.timezone(datetime.timedelta(hours=1)),
     )
     assert item["timestamp"] == "2026-01-02T03:04:05.123456789+01:00"
     assert item.status == 400
@@ -192,7 +199,10 @@ def test_string_is_not_taken_for_a_list():
 
 @pytest.mark.parametrize(
     ("keyword", "suggested"),
-    [("dataIDs", "'dataIds' (or 'data_ids')"), ("user_tag", "'userTags' (or 'user_tags')")],
+    [
+        ("dataIDs", "'dataIds' (or 'data_ids')"),
+        ("user_tag", "'userTags' (or 'user_tags')"),
+    ],
 )
 def test_misspelt_keyword_names_the_closest_known_name(keyword, suggested):
     """An unknown keyword is an error naming it and the closest known name."""
@@ -263,13 +273,17 @@ def test_int32_range_is_enforced():
 
 def test_none_for_a_non_nullable_field_is_refused():
     """None is refused where the definition does not allow null."""
-    with pytest.raises(ApiTypeError, match=r"\['dataIds'\]: expected a list of strings, got None"):
+    with pytest.raises(
+        ApiTypeError, match=r"\['dataIds'\]: expected a list of strings, got None"
+    ):
         DataUpdateGroup(dataIds=None)
 
 
 def test_none_for_a_nullable_field_is_kept():
     """None is kept where the definition allows null."""
-    group = DataUpdateGroup(dataIds=["fil.1"], clearWillBeArchivedAt=None, userTags=None)
+    group = DataUpdateGroup(
+        dataIds=["fil.1"], clearWillBeArchivedAt=None, userTags=None
+    )
 
     assert group["clearWillBeArchivedAt"] is None
     assert group["userTags"] is None
@@ -278,8 +292,12 @@ def test_none_for_a_nullable_field_is_kept():
 
 def test_naive_datetime_is_refused():
     """A datetime without a time zone is refused, saying how to fix it."""
-    with pytest.raises(ApiValueError, match="time-zone aware datetime.*tzinfo=timezone.utc"):
-        DataUpdateGroup(dataIds=["fil.1"], willBeArchivedAt=datetime.datetime(2026, 1, 1))
+    with pytest.raises(
+        ApiValueError, match="time-zone aware datetime.*tzinfo=timezone.utc"
+    ):
+        DataUpdateGroup(
+            dataIds=["fil.1"], willBeArchivedAt=datetime.datetime(2026, 1, 1)
+        )
 
 
 @pytest.mark.parametrize(
@@ -300,7 +318,9 @@ def test_malformed_uuid_is_refused(text):
 
 def test_enum_value_not_in_the_list_is_refused_in_requests():
     """A request value outside the enum is a value error listing the allowed ones."""
-    with pytest.raises(ApiValueError, match="expected one of 'INITIALISED'.*got 'DONE'"):
+    with pytest.raises(
+        ApiValueError, match="expected one of 'INITIALISED'.*got 'DONE'"
+    ):
         ProjectDataUpdateBatchItemProcessing(status="DONE")
 
 
@@ -313,7 +333,9 @@ def test_mapping_with_non_string_keys_is_refused(key):
 
 def test_non_mapping_argument_is_refused():
     """One positional argument must be a mapping."""
-    with pytest.raises(ApiTypeError, match="expected a mapping of properties, got list"):
+    with pytest.raises(
+        ApiTypeError, match="expected a mapping of properties, got list"
+    ):
         DataUpdateGroup([("dataIds", ["fil.1"])])
 
 
@@ -344,8 +366,12 @@ def test_long_values_are_shortened_in_messages():
 
 def test_validation_errors_share_one_base():
     """ApiTypeError and ApiValueError are OpenApiExceptions and built-in errors."""
-    assert issubclass(ApiTypeError, OpenApiException) and issubclass(ApiTypeError, TypeError)
-    assert issubclass(ApiValueError, OpenApiException) and issubclass(ApiValueError, ValueError)
+    assert issubclass(ApiTypeError, OpenApiException) and issubclass(
+        ApiTypeError, TypeError
+    )
+    assert issubclass(ApiValueError, OpenApiException) and issubclass(
+        ApiValueError, ValueError
+    )
 
 
 # -- responses ---------------------------------------------------------------
