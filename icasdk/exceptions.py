@@ -143,7 +143,7 @@ class ApiException(OpenApiException):
         head = f"HTTP {head}" if head else "HTTP error"
         problem = self.problem
         if problem is not None:
-            text = _describe_problem(problem)
+            text = _describe_problem(problem, self.reason)
         else:
             text = _describe_body(self.body)
         message = f"{head}: {text}" if text else head
@@ -209,9 +209,16 @@ def exception_for_response(
     return cls(api_response=api_response, problem=problem, hint=hint)
 
 
-def _describe_problem(problem: typing.Mapping[str, typing.Any]) -> str:
-    """``title: detail (name='value', ...)`` from a Problem's fields."""
+def _describe_problem(
+    problem: typing.Mapping[str, typing.Any], reason: typing.Optional[str]
+) -> str:
+    """``title: detail (name='value', ...)`` from a Problem's fields.
+
+    The title is left out when it only repeats the HTTP reason phrase.
+    """
     title = problem.get("title")
+    if title and reason and str(title).strip().lower() == reason.strip().lower():
+        title = None
     detail = problem.get("detail")
     text = ": ".join(str(part) for part in (title, detail) if part)
     parameters = problem.get("parameters")

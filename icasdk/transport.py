@@ -1,0 +1,115 @@
+"""One attempt at one HTTP request, over a urllib3 pool built from a Configuration.
+
+The transport knows nothing of operations, retries or decoding: it sends the
+bytes it is given and returns the urllib3 response, or raises urllib3's
+error. ``ApiClient`` builds the request and decides what to do with the
+outcome.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import typing
+import urllib.parse
+
+import urllib3
+
+from icasdk.configuration import Configuration, Timeout, redact_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """A request ready to send: everything but the connection."""
+
+    method: str
+    url: str
+    headers: typing.Mapping[str, str]
+    body: typing.Optional[bytes] = None
+
+    @property
+    def path(self) -> str:
+        """The URL's path, without the query: what log lines show."""
+        return urllib.parse.urlsplit(self.url).path
+
+
+def urllib3_timeout(value: typing.Union[Timeout, urllib3.Timeout]) -> urllib3.Timeout:
+    """A urllib3 ``Timeout`` from seconds or a (connect, read) pair."""
+    if isinstance(value, urllib3.Timeout):
+        return value
+    if value is None:
+        return urllib3.Timeout(connect=None, read=None)
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            msg = f"timeout must be seconds or a (connect, read) pair, got {value!r}"
+            raise ValueError(msg)
+        return urllib3.Timeout(connect=value[0], read=value[1])
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"timeout must be seconds or a (connect, read) pair, got {value!r}"
+        raise TypeError(msg)
+    return urllib3.Timeout(connect=value, read=value)
+
+
+class Transport:
+    """A thread-safe urllib3 pool manager; ``send`` makes one attempt.
+
+    The pool blocks when all of its ``connection_pool_maxsize`` connections
+    per host are in use, so threads wait for a connection rather than open
+    more. urllib3's own retries and redirects are off: the client decides.
+    """
+
+    def __init__(self, configuration: Configuration) -> None:
+        self._pool = self._make_pool(configuration)
+
+    @staticmethod
+    def _make_pool(configuration: Configuration) -> urllib3.PoolManager:
+        options: typing.Dict[str, typing.Any] = {
+            "maxsize": configuration.connection_pool_maxsize,
+            "block": True,
+            "retries": False,
+        }
+        if configuration.verify_ssl:
+            options["cert_reqs"] = "CERT_REQUIRED"
+            options["ca_certs"] = configuration.ca_cert_file()
+        else:
+            options["cert_reqs"] = "CERT_NONE"
+        if configuration.cert_file:
+            options["cert_file"] = configuration.cert_file
+        if configuration.key_file:
+            options["key_file"] = configuration.key_file
+        if configuration.assert_hostname is not None:
+            options["assert_hostname"] = configuration.assert_hostname
+        if configuration.socket_options is not None:
+            options["socket_options"] = configuration.socket_options
+
+        proxy = configuration.proxy_for(configuration.host)
+        if not proxy:
+            return urllib3.PoolManager(**options)
+
+        proxy_headers = dict(configuration.proxy_headers or {})
+        auth = urllib3.util.parse_url(proxy).auth
+        if auth and not any(k.lower() == "proxy-authorization" for k in proxy_headers):
+            proxy_headers.update(urllib3.make_headers(proxy_basic_auth=auth))
+        log.debug("connecting through proxy %s", redact_url(proxy))
+        return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)
+
+    def send(
+        self, request: Request, *, timeout: urllib3.Timeout, preload_content: bool
+    ) -> urllib3.HTTPResponse:
+        """Send ``request`` once; urllib3 errors propagate to the caller."""
+        return self._pool.urlopen(
+            request.method,
+            request.url,
+            body=request.body,
+            headers=dict(request.headers),
+            timeout=timeout,
+            preload_content=preload_content,
+            redirect=False,
+            retries=False,
+        )
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.clear()
