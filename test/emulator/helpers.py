@@ -127,12 +127,13 @@ class Client:
         assert response.status == 200, response.data
         return response.json()
 
-    def items(self, project, batch_id, expect=200, **query):
+    def items(self, project, batch_id, expect=200, check=True, **query):
         """GET a page of items; its body."""
         response = self.call(
             "GET",
             "/api/projects/%s/dataUpdateBatch/%s/items" % (project, batch_id),
             query=query,
+            check=check,
         )
         assert response.status == expect, response.data
         return response.json()
