@@ -20,7 +20,7 @@ import typing
 import jinja2
 
 from codegen import examples, spec
-from codegen.pyexpr import WIDTH, Call, literal, render
+from codegen.pyexpr import WIDTH, Call, Literal, literal, render
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "icasdk" / "spec" / "ica-data-update-batch.openapi.json"
@@ -102,7 +102,7 @@ def _imports(
     text = " ".join(hints)
     standard = [
         f"import {module}"
-        for module in ("datetime", "typing", "uuid")
+        for module in ("datetime", "functools", "typing", "uuid")
         if f"{module}." in text or (module == "typing" and uses_typing)
     ]
     groups = [lines for lines in (standard, list(third_party)) if lines]
@@ -132,6 +132,7 @@ class Generator:
             notes_doc=notes_doc,
             render=render,
             literal=literal,
+            Literal=Literal,
             wrap_text=wrap_text,
             import_line=import_line,
             wrap_hint=wrap_hint,
@@ -209,6 +210,7 @@ class Generator:
             by_path.setdefault(op.path_module, []).append(op)
             by_tag.setdefault(op.tag, []).append(op)
             hints = [p.key_hint for p in op.parameters] + [op.body_hint]
+            hints += ["functools."] if op.waiter else []
             hints += [r.body_hint for r in op.responses]
             hints += [f.hint for m in op.inline_models for f in m.fields]
             self.write(

@@ -354,6 +354,25 @@ class ResponseInfo:
 
 
 @dataclasses.dataclass
+class PagerInfo:
+    """A list operation that pages: it gets an ``iter_<name>`` method."""
+
+    method: str
+    item_hint: str
+    item_use: typing.Optional[typing.Tuple[str, str]]
+
+
+@dataclasses.dataclass
+class WaiterInfo:
+    """A read of a resource with a job: it gets a ``wait_for_<name>`` method."""
+
+    method: str
+    items_module: str
+    """The module of the resource's items list, for counts per status."""
+    statuses: typing.List[str]
+
+
+@dataclasses.dataclass
 class OperationInfo:
     operation_id: str
     method: str
@@ -371,6 +390,8 @@ class OperationInfo:
     security: typing.List[str]
     inline_models: typing.List[ModelInfo]
     uses: typing.List[typing.Tuple[str, str]]
+    pager: typing.Optional[PagerInfo] = None
+    waiter: typing.Optional[WaiterInfo] = None
 
     def params_in(self, location: str) -> typing.List[ParameterInfo]:
         return [p for p in self.parameters if p.location == location]
@@ -436,7 +457,69 @@ def operations(document: dict) -> typing.List[OperationInfo]:
                     security_default,
                 )
             )
+    for op in result:
+        op.pager = _pager(document, op)
+        if op.pager is not None and op.pager.item_use is not None:
+            op.uses = sorted({*op.uses, op.pager.item_use})
+    for op in result:
+        op.waiter = _waiter(document, op, result)
     return result
+
+
+def _success_schema(document: dict, op: OperationInfo) -> typing.Optional[dict]:
+    """The component schema of a GET's 200 body, if it is a reference."""
+    if op.method != "get":
+        return None
+    for response in op.responses:
+        if response.status == "200":
+            for _, info in response.content:
+                if info.model:
+                    return document["components"]["schemas"].get(info.model)
+    return None
+
+
+def _resource_name(function: str) -> str:
+    return function[len("get_") :] if function.startswith("get_") else function
+
+
+def _pager(document: dict, op: OperationInfo) -> typing.Optional[PagerInfo]:
+    """Paging lists: a page token or offset parameter, and a body with items."""
+    query = {p.name for p in op.params_in("query")}
+    schema = _success_schema(document, op)
+    if schema is None or not query & {"pageToken", "pageOffset"}:
+        return None
+    properties = schema.get("properties") or {}
+    items = properties.get("items") or {}
+    if items.get("type") != "array":
+        return None
+    if not {"nextPageToken", "totalItemCount"} & set(properties):
+        return None
+
+    method = f"iter_{_resource_name(op.function)}"
+    name = (items.get("items") or {}).get("$ref", "").rsplit("/", 1)[-1]
+    if not name:
+        return PagerInfo(method, "typing.Any", None)
+    return PagerInfo(method, name, (f"{PACKAGE}.model.{module_name(name)}", name))
+
+
+def _waiter(document, op: OperationInfo, operations) -> typing.Optional[WaiterInfo]:
+    """Reads of a resource with a job, whose items list filters by status."""
+    schema = _success_schema(document, op)
+    if schema is None or "job" not in (schema.get("properties") or {}):
+        return None
+    items = next(
+        (o for o in operations if o.pager is not None and o.path == f"{op.path}/items"),
+        None,
+    )
+    if items is None:
+        return None
+    status = next((p for p in items.params_in("query") if p.name == "status"), None)
+    if status is None:
+        return None
+
+    enum = (status.schema.get("items") or {}).get("enum") or []
+    module = f"{PACKAGE}.paths.{items.path_module}.{items.method}"
+    return WaiterInfo(f"wait_for_{_resource_name(op.function)}", module, list(enum))
 
 
 def _operation(

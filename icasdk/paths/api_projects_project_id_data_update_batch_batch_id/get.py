@@ -4,13 +4,17 @@ update batch."""
 
 from __future__ import annotations
 
+import functools
 import typing
 import uuid
 
 import typing_extensions
 
-from icasdk import api_client, schemas
+from icasdk import api_client, schemas, waiters
 from icasdk.operations import Operation, Parameter, Response
+from icasdk.paths.api_projects_project_id_data_update_batch_batch_id_items.get import (
+    OPERATION as ITEMS,
+)
 
 if typing.TYPE_CHECKING:
     from icasdk.model.problem import Problem
@@ -78,6 +82,15 @@ OPERATION = Operation(
 )
 
 ACCEPT_CONTENT_TYPES = ("application/problem+json", "application/vnd.illumina.v3+json")
+ITEM_STATUSES = (
+    "INITIALISED",
+    "WAITING_RESOURCES",
+    "UPDATING",
+    "UPDATED",
+    "PARTIALLY_UPDATED",
+    "FAILED",
+)
+"""The item statuses counted while waiting."""
 
 
 class GetProjectDataUpdateBatchOperation(api_client.Api):
@@ -102,6 +115,39 @@ class GetProjectDataUpdateBatchOperation(api_client.Api):
             stream=stream,
             timeout=timeout,
             skip_deserialization=skip_deserialization,
+        )
+
+    def wait_for_project_data_update_batch(
+        self,
+        path_params: typing.Optional[RequestPathParams] = None,
+        *,
+        timeout: typing.Optional[float] = waiters.DEFAULT_TIMEOUT,
+        on_progress: typing.Optional[waiters.ProgressCallback] = None,
+        initial_interval: float = waiters.INITIAL_INTERVAL,
+        max_interval: float = waiters.MAX_INTERVAL,
+    ) -> waiters.WaitResult:
+        """Poll until the job reaches a final status; see ``icasdk.waiters``.
+
+        ``on_progress(status, counts)`` gets the job status and the item
+        counts per status after each poll. Raises ``waiters.WaitTimeout``
+        when ``timeout`` seconds pass first.
+        """
+        path_params = path_params or {}
+
+        def fetch() -> typing.Any:
+            return self.get_project_data_update_batch(path_params=path_params)
+
+        def count_items() -> typing.Mapping[str, int]:
+            fetch_page = functools.partial(self.api_client.call_operation, ITEMS)
+            return waiters.count_by_status(fetch_page, path_params, ITEM_STATUSES)
+
+        return waiters.wait_for_job(
+            fetch,
+            count_items,
+            timeout=timeout,
+            on_progress=on_progress,
+            initial_interval=initial_interval,
+            max_interval=max_interval,
         )
 
 

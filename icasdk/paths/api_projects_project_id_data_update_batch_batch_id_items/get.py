@@ -9,11 +9,12 @@ import uuid
 
 import typing_extensions
 
-from icasdk import api_client, schemas
+from icasdk import api_client, pagination, schemas
 from icasdk.operations import Operation, Parameter, Response
 
 if typing.TYPE_CHECKING:
     from icasdk.model.problem import Problem
+    from icasdk.model.project_data_update_batch_item import ProjectDataUpdateBatchItem
     from icasdk.model.project_data_update_batch_item_paged_list import (
         ProjectDataUpdateBatchItemPagedList,
     )
@@ -139,6 +140,27 @@ class GetProjectDataUpdateBatchItemsOperation(api_client.Api):
             stream=stream,
             timeout=timeout,
             skip_deserialization=skip_deserialization,
+        )
+
+    def iter_project_data_update_batch_items(
+        self,
+        path_params: typing.Optional[RequestPathParams] = None,
+        query_params: typing.Optional[RequestQueryParams] = None,
+        *,
+        paging: typing.Optional[str] = None,
+        timeout: typing.Union[None, float, typing.Tuple[float, float]] = None,
+    ) -> typing.Iterator[ProjectDataUpdateBatchItem]:
+        """Every item of ``get_project_data_update_batch_items``, across all pages.
+
+        Cursor paging unless ``paging="offset"`` or a ``sort`` is given; one
+        page is held at a time. See ``icasdk.pagination``.
+        """
+        return pagination.iterate_items(
+            self.get_project_data_update_batch_items,
+            path_params=path_params or {},
+            query_params=query_params,
+            paging=paging,
+            timeout=timeout,
         )
 
 
