@@ -5,7 +5,8 @@ created (the connection pool, TLS and proxy) and on each call (credentials,
 timeout, retries, response validation). Settings that are not given fall
 back to the environment where the usual variables exist (``HTTPS_PROXY``,
 ``HTTP_PROXY``, ``NO_PROXY``, ``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``) and
-then to the defaults below. No repr shows a credential.
+then to the defaults below. The host falls back to ``ICAV2_BASE_URL``, the
+variable of Illumina's icav2 command-line tool. No repr shows a credential.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "/ica/rest"
 """The server URL in the API definition: a path on the public service."""
+HOST_VARIABLE = "ICAV2_BASE_URL"
+"""The environment variable giving the host when ``host`` is not passed."""
 PUBLIC_ORIGIN = "https://ica.illumina.com"
 """Where a host given as a bare path (``/ica/rest``) lives."""
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -55,7 +58,8 @@ class Configuration:
 
     ``host`` is the base URL of the API: a full URL is used as given, and a
     path (the default, ``/ica/rest``) is taken on the public service,
-    ``https://ica.illumina.com``. Credentials are ``api_key`` (a dict keyed by
+    ``https://ica.illumina.com``. Without ``host``, ``ICAV2_BASE_URL`` from
+    the environment is used when it is set. Credentials are ``api_key`` (a dict keyed by
     the scheme name, ``{"ApiKeyAuth": key}``, with an optional
     ``api_key_prefix`` dict of the same shape) or ``access_token`` (a JWT sent
     as a bearer token).
@@ -107,7 +111,9 @@ class Configuration:
         logger_file: typing.Optional[str] = None,
         logger_format: str = DEFAULT_LOGGER_FORMAT,
     ) -> None:
-        self.host = DEFAULT_HOST if host is None else host
+        if host is None:
+            host = _env(HOST_VARIABLE) or DEFAULT_HOST
+        self.host = host
         self.api_key: typing.Dict[str, str] = dict(api_key or {})
         self.api_key_prefix: typing.Dict[str, str] = dict(api_key_prefix or {})
         self.access_token = access_token

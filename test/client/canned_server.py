@@ -9,11 +9,15 @@ wire without patching urllib3.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import gzip
 import http.server
+import ipaddress
 import json
 import logging
+import os
 import socket
+import ssl
 import threading
 import time
 import typing
@@ -214,7 +218,11 @@ class CannedServer:
         self._ready.set()
         self._server.serve_forever(poll_interval=0.05)
 
-    def start(self) -> CannedServer:
+    def start(self, tls: typing.Optional[ssl.SSLContext] = None) -> CannedServer:
+        """Serve in a thread (over TLS with ``tls``) and wait until it is ready."""
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
         self._thread.start()
         if not self._ready.wait(5):
             raise RuntimeError("test server did not start")
@@ -247,3 +255,67 @@ class RecordingSleep:
 
     def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
+
+
+def make_certificate(directory: str) -> typing.Tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, and its key: (cert path, key path).
+
+    It serves both as the server's certificate and as the client's, so one
+    file can be the CA bundle on either side.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "icasdk test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    usage = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(usage), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+
+    cert_path = os.path.join(directory, "cert.pem")
+    key_path = os.path.join(directory, "key.pem")
+    with open(cert_path, "wb") as out:
+        out.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as out:
+        out.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path
+
+
+def server_tls_context(
+    cert_path: str, key_path: str, client_ca: typing.Optional[str] = None
+) -> ssl.SSLContext:
+    """A server-side TLS context; with ``client_ca`` it requires a client cert."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    if client_ca is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(client_ca)
+    return context

@@ -16,10 +16,11 @@ def server() -> typing.Iterator[CannedServer]:
     canned.stop()
 
 
-@pytest.fixture
-def no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No proxy or CA settings from the machine's environment."""
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No host, proxy or CA settings from the machine's environment, in every test."""
     for name in (
+        "ICAV2_BASE_URL",
         "HTTPS_PROXY",
         "https_proxy",
         "HTTP_PROXY",
@@ -41,7 +42,7 @@ def sleep() -> RecordingSleep:
 
 
 @pytest.fixture
-def make_client(server: CannedServer, no_proxy_env: None, sleep: RecordingSleep):
+def make_client(server: CannedServer, sleep: RecordingSleep):
     """Build ApiClients on the canned server whose retries never really wait."""
     from icasdk import ApiClient, Configuration
     from icasdk.retries import RetryPolicy

@@ -87,7 +87,7 @@ def test_unknown_response_validation_mode_is_refused():
         Configuration(response_validation="loud")
 
 
-def test_https_proxy_comes_from_the_environment(no_proxy_env, monkeypatch):
+def test_https_proxy_comes_from_the_environment(monkeypatch):
     """HTTPS_PROXY is used for https hosts and HTTP_PROXY for http ones."""
     monkeypatch.setenv("HTTPS_PROXY", "http://secure-proxy:3128")
     monkeypatch.setenv("HTTP_PROXY", "http://plain-proxy:3128")
@@ -100,7 +100,7 @@ def test_https_proxy_comes_from_the_environment(no_proxy_env, monkeypatch):
     assert config.proxy_for("http://example.test/") == "http://plain-proxy:3128"
 
 
-def test_no_proxy_from_the_environment_bypasses_the_proxy(no_proxy_env, monkeypatch):
+def test_no_proxy_from_the_environment_bypasses_the_proxy(monkeypatch):
     """Hosts that match NO_PROXY (domain suffixes, host:port, *) connect directly."""
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy:3128")
     monkeypatch.setenv("NO_PROXY", "localhost, .illumina.com,intranet:8443")
@@ -116,7 +116,7 @@ def test_no_proxy_from_the_environment_bypasses_the_proxy(no_proxy_env, monkeypa
     assert config.proxy_for("https://anything.example/") is None
 
 
-def test_proxy_setting_wins_over_the_environment(no_proxy_env, monkeypatch):
+def test_proxy_setting_wins_over_the_environment(monkeypatch):
     """An explicit proxy is used instead of HTTPS_PROXY."""
     monkeypatch.setenv("HTTPS_PROXY", "http://env-proxy:3128")
     config = Configuration(proxy="http://set-proxy:8080")
@@ -124,7 +124,7 @@ def test_proxy_setting_wins_over_the_environment(no_proxy_env, monkeypatch):
     assert config.proxy_for("https://ica.illumina.com/") == "http://set-proxy:8080"
 
 
-def test_ca_bundle_comes_from_setting_environment_or_certifi(no_proxy_env, monkeypatch):
+def test_ca_bundle_comes_from_setting_environment_or_certifi(monkeypatch):
     """ssl_ca_cert, then SSL_CERT_FILE, then REQUESTS_CA_BUNDLE, then certifi."""
     assert Configuration().ca_cert_file() == certifi.where()
 
@@ -176,3 +176,11 @@ def test_set_default_is_used_by_get_default():
     finally:
         Configuration.set_default(None)
     assert Configuration.get_default().host == "https://ica.illumina.com/ica/rest"
+
+
+def test_host_comes_from_icav2_base_url_when_not_given(monkeypatch):
+    """Without host=, ICAV2_BASE_URL picks the server; an explicit host wins."""
+    monkeypatch.setenv("ICAV2_BASE_URL", "https://emea.example.test/ica/rest")
+
+    assert Configuration().host == "https://emea.example.test/ica/rest"
+    assert Configuration(host="/ica/rest").host == "https://ica.illumina.com/ica/rest"
