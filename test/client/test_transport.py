@@ -1,4 +1,4 @@
-"""The transport: one shared pool, closing, TLS settings and proxies, over real sockets."""
+"""The transport: one shared pool, closing, TLS and proxies, over real sockets."""
 
 from __future__ import annotations
 
