@@ -16,6 +16,8 @@ from typing import List, Optional
 
 log = logging.getLogger(__name__)
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of the emulator."""
@@ -86,6 +88,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("error: %s: %s" % (type(err).__name__, err), file=sys.stderr)
         return 1
 
+    if args.host not in LOOPBACK:
+        print(
+            "warning: serving on %s; anyone who can reach it may use the "
+            "unauthenticated /_emulator controls" % args.host,
+            file=sys.stderr,
+        )
     stop = threading.Event()
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:

@@ -9,6 +9,9 @@ created; in step mode it moves only on :func:`advance` / :func:`finish`.
 Nothing runs in the background: :func:`settle` is called before every read
 and catches a batch up, really applying the tag changes of each item that has
 reached its final status (folders recursively), so the data shows them.
+Batches are settled oldest first, each as a whole, so two batches running at
+once over the same data apply in the order they were created rather than
+interleaved item by item.
 """
 
 from __future__ import annotations
@@ -191,6 +194,8 @@ def _apply(state: State, batch: Batch, item: Item) -> list:
         )
         return []
 
+    # TODO(#4): ICA can end a folder's item PARTIALLY_UPDATED when some of its
+    # files cannot be changed; nothing here can fail part way, so it never does.
     group = batch.groups[item.group]
     targets = [data]
     if data.is_folder:

@@ -22,7 +22,7 @@ import logging
 import re
 from typing import Iterator, List, Optional, Set, Tuple
 
-from icasdk.emulator import lifecycle, render
+from icasdk.emulator import lifecycle, render, validation
 from icasdk.emulator.exchange import Request
 from icasdk.emulator.problems import ProblemError
 from icasdk.emulator.state import Batch
@@ -50,7 +50,7 @@ def page(batch: Batch, request: Request) -> dict:
     offset = _integer(request, "pageOffset", None, 0, None)
     token, sort = request.first("pageToken"), request.first("sort")
     wanted = request.query.get("status")
-    statuses = {s.strip() for v in wanted for s in v.split(",")} if wanted else None
+    statuses = set(validation.split_values(wanted)) if wanted else None
     if token and (offset is not None or sort):
         detail = "A pageToken cannot be combined with pageOffset or sort."
         parameters = {"pageToken": "cannot be combined with pageOffset or sort"}

@@ -96,7 +96,7 @@ def check_parameters(
 
         value = source[name]
         if schema.get("type") == "array":
-            value = _split(value)
+            value = split_values(value)
         elif not isinstance(value, str):
             value = value[0]
         for _, message in schema_errors(schema, value)[:1]:
@@ -138,7 +138,7 @@ def _raise_if(problems: Dict[str, str], detail: str) -> None:
     raise ProblemError(400, "validation", detail, named)
 
 
-def _split(values: Iterable[str]) -> List[str]:
+def split_values(values: Iterable[str]) -> List[str]:
     """Repeated values, each of which may also be comma-separated."""
     return [part.strip() for value in values for part in value.split(",")]
 
