@@ -520,7 +520,7 @@ def _render_path(
 
 def _render_query(values: typing.List[typing.Tuple[Parameter, typing.Any]]) -> str:
     """The query string; an exploded array repeats its name (``status=A&status=B``)."""
-    pairs = []
+    pairs: typing.List[typing.Tuple[str, str]] = []
     for param, value in values:
         if isinstance(value, (list, tuple)) and param.explode:
             pairs.extend((param.name, _param_text(item)) for item in value)
@@ -578,14 +578,14 @@ def _encode_body(value: typing.Any, content_type: str) -> typing.Tuple[bytes, st
     if is_json(media):
         return schemas.dumps(value), content_type
     if media == FORM and isinstance(value, typing.Mapping):
-        fields = [(key, _param_text(item)) for key, item in value.items()]
-        return urllib.parse.urlencode(fields).encode("ascii"), content_type
+        pairs = [(key, _param_text(item)) for key, item in value.items()]
+        return urllib.parse.urlencode(pairs).encode("ascii"), content_type
     if media == MULTIPART and isinstance(value, typing.Mapping):
-        fields = {
+        parts = {
             key: item if isinstance(item, bytes) else _param_text(item)
             for key, item in value.items()
         }
-        return urllib3.encode_multipart_formdata(fields)
+        return urllib3.encode_multipart_formdata(parts)
     if isinstance(value, str):
         return value.encode("utf-8"), content_type
     if isinstance(value, (bytes, bytearray)):
@@ -647,7 +647,7 @@ def _decode_problem(
         log.debug(
             "error body is a Problem with %d mismatches: %s", len(errors), errors[0]
         )
-    return problem
+    return typing.cast(typing.Mapping[str, typing.Any], problem)
 
 
 def _discard(response: urllib3.HTTPResponse) -> None:

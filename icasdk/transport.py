@@ -99,7 +99,7 @@ class Transport:
         self, request: Request, *, timeout: urllib3.Timeout, preload_content: bool
     ) -> urllib3.HTTPResponse:
         """Send ``request`` once; urllib3 errors propagate to the caller."""
-        return self._pool.urlopen(
+        response = self._pool.urlopen(
             request.method,
             request.url,
             body=request.body,
@@ -109,6 +109,7 @@ class Transport:
             redirect=False,
             retries=False,
         )
+        return typing.cast("urllib3.HTTPResponse", response)
 
     def close(self) -> None:
         """Close every pooled connection."""
