@@ -23,16 +23,21 @@ TENANT_ID = str(uuid.uuid5(_NAMESPACE, "tenant"))
 _EPOCH = utc_timestamp(1577836800.0)  # 2020-01-01, when the fixtures "began"
 
 
-def _fixed(kind: str) -> dict:
-    """The fields every tenant-owned record shares."""
+def _owned(record_id: str, when: str, owner_id: str) -> dict:
+    """The fields every tenant-owned record starts with."""
     return {
-        "id": str(uuid.uuid5(_NAMESPACE, kind)),
-        "timeCreated": _EPOCH,
-        "timeModified": _EPOCH,
-        "ownerId": TENANT_ID,
+        "id": record_id,
+        "timeCreated": when,
+        "timeModified": when,
+        "ownerId": owner_id,
         "tenantId": TENANT_ID,
         "tenantName": TENANT_NAME,
     }
+
+
+def _fixed(kind: str) -> dict:
+    """A record of the tenant's own, with a fixed id and time."""
+    return _owned(str(uuid.uuid5(_NAMESPACE, kind)), _EPOCH, TENANT_ID)
 
 
 COUNTRY = dict(_fixed("country"), code="US", name="United States", region="US")
@@ -41,44 +46,33 @@ REGION = dict(_fixed("region"), code="US", country=COUNTRY, cityName="Virginia")
 
 def user(record: User) -> dict:
     """A ``User``."""
-    when = utc_timestamp(record.created)
-    return {
-        "id": record.id,
-        "timeCreated": when,
-        "timeModified": when,
-        "ownerId": record.id,
-        "tenantId": TENANT_ID,
-        "tenantName": TENANT_NAME,
-        "username": record.username,
-        "email": record.email,
-        "firstname": None,
-        "lastname": None,
-        "active": True,
-        "tenantAdministrator": False,
-        "emailVerified": True,
-        "twoFactorAuthentication": False,
-    }
+    return dict(
+        _owned(record.id, utc_timestamp(record.created), record.id),
+        username=record.username,
+        email=record.email,
+        firstname=None,
+        lastname=None,
+        active=True,
+        tenantAdministrator=False,
+        emailVerified=True,
+        twoFactorAuthentication=False,
+    )
 
 
 def project(record: Project) -> dict:
     """A ``Project``."""
     when = utc_timestamp(record.created)
-    return {
-        "id": record.id,
-        "timeCreated": when,
-        "timeModified": when,
-        "ownerId": record.owner_id,
-        "tenantId": TENANT_ID,
-        "tenantName": TENANT_NAME,
-        "urn": "urn:ilmn:ica:project:%s#%s" % (record.id, record.name),
-        "name": record.name,
-        "active": True,
-        "region": REGION,
-        "billingMode": "PROJECT",
-        "dataSharingEnabled": False,
-        "tags": {"technicalTags": [], "userTags": []},
-        "projectOwner": record.owner_id,
-    }
+    return dict(
+        _owned(record.id, when, record.owner_id),
+        urn="urn:ilmn:ica:project:%s#%s" % (record.id, record.name),
+        name=record.name,
+        active=True,
+        region=REGION,
+        billingMode="PROJECT",
+        dataSharingEnabled=False,
+        tags={"technicalTags": [], "userTags": []},
+        projectOwner=record.owner_id,
+    )
 
 
 def batch(record: Batch, owner: User, proj: Project) -> dict:
