@@ -47,6 +47,11 @@ _UUID_RE = re.compile(
 _DATE_TIME_RE = re.compile(
     r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)"
 )
+# The same, with every field in range (days past 28 are checked by the calendar).
+_DATE_TIME_IN_RANGE_RE = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt ](?:[01]\d|2[0-3]):[0-5]\d"
+    r":[0-5]\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)"
+)
 _DATE_RE = re.compile(r"\d{4}-\d\d-\d\d")
 _URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*|/\S*")
 
@@ -216,7 +221,7 @@ class String(Type):
         fmt = self.format
         bad_format = (
             (fmt == "uuid" and not _UUID_RE.fullmatch(value))
-            or (fmt == "date-time" and not _valid_date_time(value))
+            or (fmt == "date-time" and not is_date_time(value))
             or (fmt == "date" and not _DATE_RE.fullmatch(value))
             or (fmt == "uri" and not _URI_RE.fullmatch(value))
         )
@@ -255,11 +260,17 @@ class String(Type):
         return value
 
 
-def _valid_date_time(value: str) -> bool:
-    """True for an RFC 3339 date-time whose fields are in range."""
-    if not _DATE_TIME_RE.fullmatch(value):
+def is_date_time(value: str) -> bool:
+    """True for an RFC 3339 date-time string whose fields are in range."""
+    if not _DATE_TIME_IN_RANGE_RE.fullmatch(value):
         return False
+    if value[8:10] <= "28":
+        return True
     return isinstance(parse_date_time(value), datetime.datetime)
+
+
+is_uuid = _UUID_RE.fullmatch
+"""True (a match) for a UUID string: 8-4-4-4-12 hex digits."""
 
 
 def parse_date_time(value: str) -> typing.Union[datetime.datetime, str]:
@@ -534,7 +545,7 @@ class ModelType(Type):
         if value.__class__ is model:
             return value
         if value.__class__ is dict and not request:
-            return model._build(value, path, errors, request)
+            return builder_for(model)(value, path, errors)
         if not isinstance(value, typing.Mapping):
             return self._type_error(value, path, errors)
         if request:
@@ -637,8 +648,7 @@ class FrozenModelError(AttributeError, TypeError):
 
 
 def snake_case(name: str) -> str:
-    """``dataUpdateGroups`` -> ``data_update_groups``, ``addressLine1`` -> ``address_line1``.
-    """
+    """``dataUpdateGroups`` -> ``data_update_groups``, ``addressLine1`` -> ``address_line1``."""
     text = re.sub(r"[^0-9A-Za-z]+", "_", name)
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
@@ -938,3 +948,7 @@ def attribute_name(spec_name: str, reserved: typing.Container[str] = ()) -> str:
 
 
 RESERVED_ATTRIBUTES = frozenset(dir(Model)) | {"self", "cls"}
+
+
+# The compiled fast path for responses; imported last, as it builds on this module.
+from icasdk.compiled import builder_for  # noqa: E402

@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from icasdk import schemas
 from icasdk.exceptions import ApiTypeError, ApiValueError
-from icasdk.schemas import snake_case
+from icasdk.schemas import from_response, snake_case
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SPEC = ROOT / "icasdk" / "spec" / "ica-data-update-batch.openapi.json"
@@ -196,5 +197,45 @@ def test_invalid_changes_are_refused_at_their_path(name):
         with pytest.raises((ApiTypeError, ApiValueError)) as caught:
             model(replaced(value, path, bad))
         assert list(path) in [list(error.path) for error in caught.value.errors]
+
+    check()
+
+
+def generic_build(model, value, monkeypatch):
+    """The response path with the compiled builders swapped for the walker."""
+
+    def walker_for(nested):
+        return lambda data, path, errors: nested._build(data, path, errors, False)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(schemas, "builder_for", walker_for)
+        built, errors = from_response(model, value)
+    return built, sorted(map(repr, (e.path for e in errors)))
+
+
+def compiled_build(model, value):
+    built, errors = from_response(model, value)
+    return built, sorted(map(repr, (e.path for e in errors)))
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_compiled_response_builders_agree_with_the_generic_walker(name, monkeypatch):
+    """For valid and broken responses, the compiled builder and the walker agree."""
+    model = model_class(name)
+
+    @SETTINGS
+    @given(valid(SCHEMAS[name], nullable_ok=False), st.data())
+    def check(value, data):
+        candidates = list(field_paths(value, SCHEMAS[name]))
+        if candidates and data.draw(st.booleans()):
+            path, field_schema = data.draw(st.sampled_from(candidates))
+            bad = data.draw(st.sampled_from(invalid_replacement(field_schema)))
+            value = replaced(value, path, bad)
+
+        fast, fast_errors = compiled_build(model, value)
+        slow, slow_errors = generic_build(model, value, monkeypatch)
+        assert fast == slow
+        assert type(fast) is type(slow)
+        assert fast_errors == slow_errors
 
     check()
