@@ -233,6 +233,8 @@ class ApiClient:
             raise exceptions.validation_error(errors)
 
         headers = dict(self.default_headers)
+        if isinstance(accept_content_types, str):
+            accept_content_types = (accept_content_types,)
         headers["Accept"] = ", ".join(
             accept_content_types or _accepted_types(operation)
         )
@@ -354,14 +356,14 @@ class ApiClient:
         skip_deserialization: bool,
     ) -> ApiResponse:
         """The ``ApiResponse`` for a 2xx answer; the ``ApiException`` for any other."""
-        declared = operation.response_for(response.status)
         if not 200 <= response.status <= 299:
+            declared = operation.response_for(response.status)
             raise self._exception_for(operation, declared, response)
 
         if skip_deserialization:
             return ApiResponseWithoutDeserialization(response=response)
 
-        response_class = _response_class(declared)
+        declared, response_class = _success_response(operation, response.status)
         headers = self._decode_headers(declared, response)
         if stream:
             return response_class(
@@ -597,6 +599,31 @@ def _encode_body(value: typing.Any, content_type: str) -> typing.Tuple[bytes, st
 
 # --------------------------------------------------------------------------
 # Helpers: responses
+
+
+def _success_response(
+    operation: Operation, status: int
+) -> typing.Tuple[typing.Optional[Response], typing.Type[ApiResponse]]:
+    """The declaration to decode a 2xx with, and the class of its response.
+
+    A success status the operation does not declare (the service may add
+    some) is read with the first declared success instead of ``default``,
+    and comes back as a plain ``ApiResponse``.
+    """
+    declared = operation.responses.get(str(status)) or operation.responses.get("2XX")
+    if declared is not None:
+        return declared, _response_class(declared)
+
+    for code, candidate in operation.responses.items():
+        if code.startswith("2"):
+            log.debug(
+                "%s: status %d is not declared; reading it as the %s response",
+                operation.operation_id,
+                status,
+                code,
+            )
+            return candidate, ApiResponse
+    return operation.responses.get("default"), ApiResponse
 
 
 def _response_class(declared: typing.Optional[Response]) -> typing.Type[ApiResponse]:

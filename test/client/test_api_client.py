@@ -255,10 +255,11 @@ def test_accept_defaults_to_the_declared_types(server, api):
     assert server.last.header("Accept") == f"{PROBLEM}, {V3}"
 
 
-def test_accept_can_be_chosen_per_call(server, api):
-    """accept_content_types replaces the Accept header."""
+@pytest.mark.parametrize("accept", [(V3,), V3], ids=["tuple", "str"])
+def test_accept_can_be_chosen_per_call(server, api, accept):
+    """accept_content_types replaces the Accept header (a tuple, or one str)."""
     server.reply(Reply(200, batch_body()))
-    _get_batch(api, accept_content_types=(V3,))
+    _get_batch(api, accept_content_types=accept)
 
     assert server.last.header("Accept") == V3
 
@@ -785,3 +786,13 @@ def test_api_without_a_client_makes_a_default_one():
     assert isinstance(api.api_client, icasdk.ApiClient)
     assert api.api_client.configuration.host == "https://ica.illumina.com/ica/rest"
     api.api_client.close()
+
+
+def test_undeclared_success_status_is_read_like_the_declared_one(server, api):
+    """A 200 where 201 is declared still decodes: new statuses never crash a call."""
+    server.reply(Reply(200, batch_body()))
+    response = _create(api)
+
+    assert type(response) is api_client.ApiResponse
+    assert response.status == 200
+    assert response.body.id == uuid.UUID(BATCH_ID)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import socket
 import time
 import warnings
 
@@ -80,6 +81,20 @@ def test_context_manager_closes_the_client(server):
         assert server.open_connections == 1
 
     assert _wait_for(lambda: server.open_connections == 0)
+
+
+def test_socket_options_are_applied_to_new_connections(server, make_client):
+    """socket_options reach each new socket: an unknown option makes connecting fail."""
+    server.reply(Reply(200, batch_body()))
+    unknown_option = [(socket.SOL_SOCKET, 99999, 1)]
+    client = make_client(socket_options=unknown_option, retries=0)
+
+    with pytest.raises(icasdk.ApiConnectionError):
+        _get_batch(client)
+    assert server.requests == []
+
+    client = make_client(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+    assert _get_batch(client).status == 200
 
 
 # -- TLS ----------------------------------------------------------------------
