@@ -191,6 +191,9 @@ class App:
             return route.handler(self, request)
         except ProblemError as err:
             return self._problem(err, instance)
+        except (AttributeError, TypeError, ValueError, KeyError) as err:
+            detail = "The %s control could not use its input: %s" % (route.name, err)
+            return self._problem(ProblemError(400, "control", detail), instance)
 
     # -- faults, problems, bytes -----------------------------------------
 

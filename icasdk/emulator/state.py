@@ -270,7 +270,12 @@ class State:
     def _add_one(self, project_id: str, path: str, data_id: str | None) -> Data:
         paths = self._paths.setdefault(project_id, {})
         if path in paths:
+            if data_id not in (None, paths[path]):
+                msg = "path %r already has id %r, not %r" % (path, paths[path], data_id)
+                raise ValueError(msg)
             return self.data[paths[path]]
+        if data_id in self.data:
+            raise ValueError("data id %r is taken by another path" % data_id)
 
         prefix = "fol." if path.endswith("/") else "fil."
         if data_id is not None and not data_id.startswith(prefix):
@@ -362,7 +367,10 @@ class State:
     # -- seeding ----------------------------------------------------------
 
     def seed(self, document: dict) -> dict:
-        """Add the users, projects and data of a seed document; say what was made."""
+        """Add the users, projects and data of a seed document; say what was made.
+
+        Not transactional: what came before an error in the document stays.
+        """
         if not isinstance(document, dict):
             raise ValueError(
                 "a seed document must be a JSON object, got %r"

@@ -112,3 +112,11 @@ def test_unknown_control_routes_and_data(client):
     assert client.control("GET", "/nothing").status == 404
     assert client.control("GET", "/data/fil.nope").status == 404
     assert client.control("POST", "/seed", None).status == 201
+
+
+def test_a_control_body_of_the_wrong_shape_is_400(client):
+    """A control body that is not a JSON object is a 400 Problem, not a crash."""
+    response = client.control("POST", "/advance", ["not", "an", "object"])
+
+    assert response.status == 400
+    assert "advance" in response.json()["detail"]

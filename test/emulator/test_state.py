@@ -54,6 +54,20 @@ def test_initial_tags_and_bad_paths(emu):
         emu.create_data("nope", "/x")
 
 
+def test_seeded_ids_must_fit_their_paths(emu):
+    """A seeded id must have the right prefix and be unused; a path keeps its id."""
+    taken = "fil." + "b" * 32
+    emu.seed({"projects": [{"name": "p", "data": [{"path": "/x", "id": taken}]}]})
+
+    for data, message in [
+        ({"path": "/y/", "id": "fil." + "c" * 32}, "needs a 'fol.' id"),
+        ({"path": "/z", "id": taken}, "taken"),
+        ({"path": "/z", "id": "fil.short"}, "32 hex digits"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            emu.seed({"projects": [{"name": "q", "data": [data]}]})
+
+
 def test_a_seed_file_is_applied_at_start(tmp_path):
     """seed_file adds users with credentials, projects and data with tags."""
     project_id = str(uuid.uuid4())
