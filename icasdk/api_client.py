@@ -312,9 +312,8 @@ class ApiClient:
         policy = RetryPolicy.from_setting(
             self.configuration.retries, self.configuration.retry_backoff_factor
         )
-        attempt = 0
         while True:
-            attempt += 1
+            attempt = len(policy.history) + 1
             started = time.perf_counter()
             try:
                 response = self._transport.send(
@@ -426,8 +425,7 @@ class ApiClient:
             return value
 
         if mode == "strict":
-            name = schema.__name__ if isinstance(schema, type) else ""
-            raise exceptions.response_error(errors, response, name)
+            raise exceptions.response_error(errors, response, _schema_name(schema))
         self._mismatches.report(operation.operation_id, errors)
         return value
 
@@ -624,6 +622,13 @@ def _success_response(
             )
             return candidate, ApiResponse
     return operation.responses.get("default"), ApiResponse
+
+
+def _schema_name(schema: schemas.Schema) -> str:
+    """The model name of a schema (a model class or a reference to one), or ''."""
+    if isinstance(schema, type):
+        return schema.__name__
+    return getattr(schema, "name", "")
 
 
 def _response_class(declared: typing.Optional[Response]) -> typing.Type[ApiResponse]:

@@ -448,6 +448,9 @@ def test_strict_validation_raises_with_path_and_response(server, make_client):
         _get_batch(api)
 
     assert caught.value.path_to_item == ["job", "status"]
+    assert str(caught.value).startswith(
+        "invalid ProjectDataUpdateBatch value at ['job']['status']: "
+    )
     assert caught.value.response.status == 200
     assert b"PAUSED" in caught.value.response.data
 
