@@ -11,7 +11,7 @@ from icasdk.schemas import attribute_name
 
 EXAMPLE_UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 EXAMPLE_DATE_TIME = "2026-01-01T00:00:00Z"
-MAX_DEPTH = 3
+MAX_DEPTH = 4
 
 
 class _Body:
@@ -116,10 +116,13 @@ def example(
         else:
             lines.append("    body = {}")
         arguments.insert(0, "body=body")
-    call = ", ".join(arguments)
+    call = f"        api_response = api_instance.{op.function}({', '.join(arguments)})"
+    if len(call) > 88:
+        inner = "".join(f"            {argument},\n" for argument in arguments)
+        call = f"        api_response = api_instance.{op.function}(\n{inner}        )"
     lines += [
         "    try:",
-        f"        api_response = api_instance.{op.function}({call})",
+        call,
         "        pprint(api_response.body)",
         "    except icasdk.ApiException as error:",
         f'        print("{op.function} failed: %s" % error)',
