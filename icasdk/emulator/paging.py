@@ -119,7 +119,8 @@ def _matching(batch: Batch, statuses: Optional[Set[str]], start: int) -> Iterato
             yield from range(low, high)
         elif want_failed:
             first = bisect.bisect_left(failed, low)
-            yield from (i for i in failed[first:] if i < high)
+            last = bisect.bisect_left(failed, high)
+            yield from (failed[k] for k in range(first, last))
         elif want_updated:
             position = bisect.bisect_left(failed, low)
             for index in range(low, high):
