@@ -113,7 +113,7 @@ class Batch:
     started: Optional[float] = None
     finished: Optional[float] = None
     failed: List[int] = dataclasses.field(default_factory=list)
-    orders: Dict[str, List[int]] = dataclasses.field(default_factory=dict, repr=False)
+    orders: Dict[tuple, List[int]] = dataclasses.field(default_factory=dict, repr=False)
 
 
 class State:
