@@ -1,0 +1,350 @@
+"""Tests for icasdk.tagging and icasdk.tagrun: plans, then runs on the emulator.
+
+The run tests live here too: tagrun is the second half of one idea.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+import icasdk
+from icasdk.apis.tags.project_data_update_batch_api import ProjectDataUpdateBatchApi
+from icasdk.emulator import Emulator
+from icasdk.tagging import (
+    FAILED,
+    REJECTED,
+    UNKNOWN,
+    UPDATED,
+    TagChanges,
+    check_batch_size,
+    data_id_problem,
+    is_data_id,
+    plan_tag_updates,
+)
+from icasdk.tagrun import Progress
+
+FAST = {"initial_interval": 0.02, "max_interval": 0.05}
+ADD_A = TagChanges(add_user_tags=("a=1",))
+ADD_B = TagChanges(add_user_tags=("b=2",))
+
+
+def new_id(kind: str = "fil") -> str:
+    return f"{kind}.{uuid.uuid4().hex}"
+
+
+# --------------------------------------------------------------------------
+# Planning
+
+
+def test_well_formed_ids_are_files_and_folders_with_32_lowercase_hex():
+    """fil. and fol. with 32 lowercase hex digits pass; anything else does not."""
+    assert is_data_id("fil." + "a" * 32)
+    assert is_data_id("fol." + "0" * 32)
+    for bad in (
+        "",
+        "fil.",
+        "fil." + "A" * 32,
+        "fil." + "a" * 31,
+        "dat." + "a" * 32,
+        "fil." + "a" * 33,
+        " fil." + "a" * 32,
+        "fil." + "g" * 32,
+    ):
+        assert not is_data_id(bad), bad
+
+
+def test_a_malformed_id_message_says_what_was_expected():
+    """The reason names the value, the expected form and a hint when it can."""
+    assert "lowercase" in data_id_problem("fil." + "A" * 32)
+    assert "got 5 hex digits" in data_id_problem("fil.12345")
+    assert data_id_problem("") == "no data id given"
+
+
+def test_ids_sharing_a_change_form_one_group():
+    """Ids with the same change, in any tag order, share one group."""
+    ids = [new_id() for _ in range(4)]
+    rows = [
+        (ids[0], TagChanges(("x", "y"))),
+        (ids[1], TagChanges(("y", "x"))),
+        (ids[2], ADD_A),
+        (ids[3], TagChanges(("x", "y", "x"))),
+    ]
+    plan = plan_tag_updates(rows)
+    assert [len(g.data_ids) for g in plan.groups] == [3, 1]
+    assert len(plan.batches) == 1
+    assert len(plan.batches[0].groups) == 2
+    body = plan.batches[0].body()
+    assert body["dataUpdateGroups"][0]["userTags"]["addTags"] == ("x", "y")
+    assert "technicalTags" not in body["dataUpdateGroups"][0]
+
+
+def test_rows_of_the_same_id_are_merged():
+    """Two rows of one id send one id with both changes."""
+    data_id = new_id()
+    plan = plan_tag_updates([(data_id, ADD_A, 2), (data_id, ADD_B, 5)])
+    assert plan.rows == 2
+    assert plan.data_ids == 1
+    assert plan.groups[0].changes == TagChanges(add_user_tags=("a=1", "b=2"))
+
+
+def test_an_id_asked_to_add_and_remove_a_tag_is_rejected_and_the_rest_goes_ahead():
+    """The conflicting id is rejected with its lines; the others are planned."""
+    bad, good = new_id(), new_id()
+    rows = [
+        (bad, ADD_A, 2),
+        (good, ADD_A, 3),
+        (bad, TagChanges(remove_user_tags=("a=1",)), 4),
+    ]
+    plan = plan_tag_updates(rows)
+    assert plan.rejected[bad].outcome == REJECTED
+    assert plan.rejected[bad].reason == (
+        "lines 2, 4: asked both to add and to remove user tag 'a=1'"
+    )
+    assert plan.batches[0].data_ids == (good,)
+
+
+def test_a_technical_tag_conflict_is_named_as_technical():
+    """A conflict on technical tags says technical."""
+    data_id = new_id()
+    change = TagChanges(add_technical_tags=("q",), remove_technical_tags=("q",))
+    plan = plan_tag_updates([(data_id, change)])
+    assert "technical tag 'q'" in plan.rejected[data_id].reason
+
+
+def test_malformed_and_empty_changes_are_rejected_not_sent():
+    """A malformed id and an id with nothing to change are rejected with a reason."""
+    good = new_id()
+    rows = [("fil.XYZ", ADD_A, 2), (good, TagChanges(), 3), (good.upper(), ADD_A, 4)]
+    plan = plan_tag_updates(rows)
+    assert plan.batches == ()
+    assert set(plan.rejected) == {"fil.XYZ", good, good.upper()}
+    assert plan.rejected["fil.XYZ"].reason.startswith("line 2: malformed data id")
+    assert plan.rejected[good].reason == "line 3: no tag change given"
+
+
+def test_groups_are_split_into_batches_of_the_batch_size():
+    """12 ids in batches of 5 make batches of 5, 5 and 2, a group split across them."""
+    ids = [new_id() for _ in range(12)]
+    rows = [(i, ADD_A) for i in ids[:7]] + [(i, ADD_B) for i in ids[7:]]
+    plan = plan_tag_updates(rows, batch_size=5)
+    assert [len(b.data_ids) for b in plan.batches] == [5, 5, 2]
+    assert [len(b.groups) for b in plan.batches] == [1, 2, 1]
+    assert sum((b.data_ids for b in plan.batches), ()) == tuple(ids)
+
+
+@pytest.mark.parametrize("size", [0, -1, 100_001])
+def test_a_batch_size_out_of_range_is_refused(size):
+    """Batch sizes must be between 1 and 100,000."""
+    with pytest.raises(ValueError, match="between 1 and 100,000"):
+        check_batch_size(size)
+    with pytest.raises(ValueError):
+        plan_tag_updates([], batch_size=size)
+
+
+def test_the_largest_batch_size_is_allowed():
+    """100,000 ids fit in one batch when asked."""
+    assert check_batch_size(100_000) == 100_000
+
+
+def test_a_lone_string_of_tags_is_refused():
+    """TagChanges.of refuses a string where a list of tags belongs."""
+    with pytest.raises(TypeError, match="add_user_tags must be a list"):
+        TagChanges.of(add_user_tags="a=1")
+
+
+def test_lists_instead_of_tuples_are_accepted():
+    """A TagChanges holding lists is planned like one holding tuples."""
+    data_id = new_id()
+    plan = plan_tag_updates([(data_id, TagChanges(["a"], [], [], []))])
+    assert plan.groups[0].changes == TagChanges(("a",))
+
+
+def test_the_plan_prints_and_converts_to_json_data():
+    """str(plan) and plan.to_dict() describe the groups, batches and rejects."""
+    ids = [new_id() for _ in range(3)]
+    plan = plan_tag_updates([(i, ADD_A) for i in ids] + [("bad", ADD_A)])
+    text = str(plan)
+    assert "4 rows, 4 distinct data ids: 3 to send in 1 batch" in text
+    assert "+user: a=1" in text and "rejected bad" in text
+    data = plan.to_dict()
+    assert data["toSend"] == 3 and data["batches"] == [{"number": 1, "dataIds": 3}]
+    assert data["rejected"][0]["dataId"] == "bad"
+
+
+def test_planning_100000_rows_takes_well_under_a_second():
+    """100,000 rows of a few tag sets plan in well under a second of CPU."""
+    sets = [
+        TagChanges((f"subject_id=SBJ{i:05d}",), ("status=pending",)) for i in range(20)
+    ]
+    rows = [(new_id(), sets[i % 20], i + 2) for i in range(100_000)]
+    started = time.process_time()
+    plan = plan_tag_updates(rows)
+    spent = time.process_time() - started
+    assert len(plan.batches) == 20
+    assert spent < 1.0, spent
+
+
+# --------------------------------------------------------------------------
+# Running on the emulator
+
+
+@pytest.fixture
+def emu():
+    """A fast emulator."""
+    with Emulator(pace=100_000) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def api(emu):
+    """An API object on the emulator."""
+    with icasdk.ApiClient(emu.configuration()) as client:
+        yield ProjectDataUpdateBatchApi(client)
+
+
+def make_files(emu, count: int):
+    project = emu.create_project("p")
+    return project, [emu.create_data(project, f"/f{i}.txt") for i in range(count)]
+
+
+def test_a_run_updates_every_id_and_the_tags_arrive(emu, api):
+    """Each id is updated, in batches of the batch size, and the data shows the tags."""
+    project, ids = make_files(emu, 7)
+    seen = []
+    plan = plan_tag_updates([(i, ADD_A) for i in ids], batch_size=3)
+    result = plan.run(api, project, on_progress=seen.append, wait_options=FAST)
+    assert result.ok
+    assert result.counts == {UPDATED: 7, FAILED: 0, REJECTED: 0, UNKNOWN: 0}
+    assert len(result.batches) == 3
+    assert set(result.batches.values()) == {"SUCCEEDED"}
+    assert emu.data_tags(ids[0]) == (("a=1",), ())
+    assert seen[-1] == Progress("done", 3, 3, 7, 7)
+    assert all(isinstance(p, Progress) for p in seen)
+
+
+def test_failed_items_carry_the_service_information(emu, api):
+    """Unknown ids fail with the item's additionalStatusInformation; the rest update."""
+    project, ids = make_files(emu, 3)
+    ghost = new_id()
+    plan = plan_tag_updates([(i, ADD_A) for i in ids + [ghost]] + [("bad", ADD_A)])
+    result = plan.run(api, project, wait_options=FAST)
+    assert result.counts == {UPDATED: 3, FAILED: 1, REJECTED: 1, UNKNOWN: 0}
+    failed = result.outcomes[ghost]
+    assert failed.reason == f"Data {ghost!r} was not found."
+    assert failed.item_status == "FAILED"
+    assert list(result.batches.values()) == ["PARTIALLY_SUCCEEDED"]
+    assert not result.ok
+    assert [o.data_id for o in result.problems] == ["bad", ghost]
+
+
+def test_a_lost_answer_to_create_leaves_the_ids_unknown_and_is_not_resent(emu, api):
+    """A create whose connection drops after processing is unknown, sent once."""
+    project, ids = make_files(emu, 4)
+    emu.faults.inject(
+        "disconnect_after", operation="createProjectDataUpdateBatch", count=1
+    )
+    plan = plan_tag_updates([(i, ADD_A) for i in ids], batch_size=2)
+    result = plan.run(api, project, wait_options=FAST)
+    assert result.counts == {UPDATED: 2, FAILED: 0, REJECTED: 0, UNKNOWN: 2}
+    unknown = result.outcomes[ids[0]]
+    assert "may or may not have been created (not resent)" in unknown.reason
+    posts = [r for r in emu.requests if r.method == "POST"]
+    assert len(posts) == 2
+    assert emu.batches_created == 2  # the first batch exists, though unanswered
+
+
+def test_a_server_error_on_create_leaves_the_ids_unknown(emu, api):
+    """A 5xx answer to a create may hide a created batch: unknown."""
+    project, ids = make_files(emu, 2)
+    emu.faults.inject("server_error", operation="createProjectDataUpdateBatch", count=1)
+    result = plan_tag_updates([(i, ADD_A) for i in ids]).run(api, project)
+    assert result.counts[UNKNOWN] == 2
+    assert "ServiceException" in result.outcomes[ids[0]].reason
+
+
+def test_a_missing_project_fails_the_batch_and_stops_the_run(emu, api):
+    """A 404 fails the first batch's ids and rejects the batches never sent."""
+    _, ids = make_files(emu, 4)
+    plan = plan_tag_updates([(i, ADD_A) for i in ids], batch_size=2)
+    result = plan.run(api, str(uuid.uuid4()))
+    assert result.counts == {UPDATED: 0, FAILED: 2, REJECTED: 2, UNKNOWN: 0}
+    assert "NotFoundException" in result.outcomes[ids[0]].reason
+    assert "not sent: the run stopped after batch 1" in result.outcomes[ids[2]].reason
+    assert len([r for r in emu.requests if r.method == "POST"]) == 1
+
+
+def test_a_refused_credential_is_reported_as_an_auth_error(emu):
+    """A 401 on create fails the ids and shows up as the result's auth_error."""
+    project, ids = make_files(emu, 2)
+    configuration = icasdk.Configuration(
+        host=emu.base_url, api_key={"ApiKeyAuth": "wrong-key"}
+    )
+    with icasdk.ApiClient(configuration) as client:
+        api = ProjectDataUpdateBatchApi(client)
+        result = plan_tag_updates([(i, ADD_A) for i in ids]).run(api, project)
+    assert result.counts[FAILED] == 2
+    assert result.auth_error is not None and result.auth_error.status == 401
+
+
+def test_a_create_that_could_not_connect_fails_without_doubt(emu):
+    """No connection at all means nothing was created: failed, not unknown."""
+    project, ids = make_files(emu, 1)
+    configuration = emu.configuration()
+    with Emulator() as other:
+        closed_url = other.base_url
+    configuration.host = closed_url
+    configuration.retries = 0
+    with icasdk.ApiClient(configuration) as client:
+        api = ProjectDataUpdateBatchApi(client)
+        result = plan_tag_updates([(ids[0], ADD_A)]).run(api, project)
+    assert result.counts[FAILED] == 1, result.outcomes
+    assert "ApiConnectionError" in result.outcomes[ids[0]].reason
+
+
+def test_a_batch_still_running_at_the_timeout_leaves_its_ids_unknown():
+    """A wait timeout gives unknown with the batch id; nothing is resent."""
+    with Emulator(pace="step") as emu:
+        project, ids = make_files(emu, 2)
+        with icasdk.ApiClient(emu.configuration()) as client:
+            api = ProjectDataUpdateBatchApi(client)
+            plan = plan_tag_updates([(i, ADD_A) for i in ids])
+            result = plan.run(api, project, timeout=0, wait_options=FAST)
+    assert result.counts[UNKNOWN] == 2
+    outcome = result.outcomes[ids[0]]
+    assert outcome.batch_id in outcome.reason and "icasdk batch wait" in outcome.reason
+    assert list(result.batches.values()) == ["INITIALIZED"]
+
+
+def test_items_that_did_not_update_are_found_even_with_odd_counts(emu, api):
+    """When counts and the filtered list disagree, every item is listed and sorted."""
+    project, ids = make_files(emu, 3)
+    ghost = new_id()
+    plan = plan_tag_updates([(i, ADD_A) for i in ids + [ghost]])
+
+    class OddCounts:
+        def __getattr__(self, name):
+            return getattr(api, name)
+
+        def wait_for_project_data_update_batch(self, **kwargs):
+            waited = api.wait_for_project_data_update_batch(**kwargs)
+            return type(waited)(waited.batch, waited.status, {"UPDATED": 1})
+
+    result = plan.run(OddCounts(), project, wait_options=FAST)
+    assert result.counts == {UPDATED: 3, FAILED: 1, REJECTED: 0, UNKNOWN: 0}
+    lists = [r for r in emu.requests if r.path.endswith("/items") and r.method == "GET"]
+    assert lists, emu.requests
+
+
+def test_the_result_converts_to_json_data(emu, api):
+    """to_dict() has counts, batches and the problems only."""
+    project, ids = make_files(emu, 2)
+    result = plan_tag_updates([(ids[0], ADD_A), ("bad", ADD_A)]).run(
+        api, project, wait_options=FAST
+    )
+    data = result.to_dict()
+    assert data["counts"][UPDATED] == 1
+    assert [p["dataId"] for p in data["problems"]] == ["bad"]
+    assert data["batches"][0]["status"] == "SUCCEEDED"
