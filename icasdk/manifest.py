@@ -1,0 +1,375 @@
+"""Reading what to tag: a manifest (CSV or TSV), or a list of ids with options.
+
+A manifest has a ``dataId`` column and any of ``addUserTags``,
+``removeUserTags``, ``addTechnicalTags`` and ``removeTechnicalTags``; a cell
+holds several tags separated by ``;``. Column names are matched without
+regard to case or surrounding spaces; other columns are ignored (``outcome``
+and ``reason``, which ``write_manifest`` adds, silently). The delimiter is
+taken from the header line when it shows only one of tab and comma, else
+from the extension (``.tsv``/``.tab`` for tab), else comma.
+
+Read as a user means it: a UTF-8 byte-order mark, Windows line endings,
+blank lines and spaces around values are fine, and rows of the same id are
+merged later, by the planner. Refused at once with ``ManifestError`` (the
+file and line named, nothing sent): a file that is not UTF-8 text, an empty
+file, a header without ``dataId`` (or without any tag column), a row with
+more values than the header has columns, and a tag that tries to contain
+``;``: an escaped ``a\\;b``, quotes around part of a cell (``"a;b";c``), or
+an option value such as ``--add-user-tag 'a;b'``. ``;`` only ever separates
+tags, so such a value could only be misread (as two tags, or as one tag that
+a manifest written back could not hold). Quoting a whole cell is ordinary
+CSV and fine: ``"a;b"`` is the two tags ``a`` and ``b``. A malformed id, or
+an id asked both to add and to remove a tag, is left for the planner to
+reject and report while the rest goes ahead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import operator
+import os
+import re
+import sys
+import typing
+
+from icasdk.exceptions import OpenApiException
+from icasdk.tagging import Outcome, TagChanges
+
+log = logging.getLogger(__name__)
+
+SEPARATOR = ";"
+"""What separates the tags of one cell."""
+ID_COLUMN = "dataId"
+TAG_COLUMNS = (
+    "addUserTags",
+    "removeUserTags",
+    "addTechnicalTags",
+    "removeTechnicalTags",
+)
+"""The tag columns, in the order of ``TagChanges``'s fields."""
+REPORT_COLUMNS = ("outcome", "reason")
+"""Columns ``write_manifest`` adds after the tag columns; ignored when read."""
+TAB_EXTENSIONS = (".tsv", ".tab")
+_QUOTE_THEN_SEPARATOR = re.compile(r'(?<![,\t\r\n ])"' + SEPARATOR)
+"""A quote right before ``;`` that does not open a cell: it closes one early."""
+STDIN = "-"
+
+Row = typing.Tuple[str, TagChanges, int]
+
+
+class ManifestError(OpenApiException, ValueError):
+    """The input cannot be read as meant; nothing was sent.
+
+    ``source`` is the file (or option) and ``line`` the line number, when
+    the problem has one.
+    """
+
+    def __init__(
+        self, message: str, source: str, line: typing.Optional[int] = None
+    ) -> None:
+        self.source = source
+        self.line = line
+        self.message = message
+        where = f"{source}, line {line}" if line is not None else source
+        super().__init__(f"{where}: {message}")
+
+
+class Manifest(typing.NamedTuple):
+    """The rows read: ``(data id, TagChanges, line)`` each."""
+
+    source: str
+    rows: typing.List[Row]
+    ignored_columns: typing.Tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------
+# Reading files as text
+
+
+def read_text(path: str, stdin: typing.Optional[typing.BinaryIO] = None) -> str:
+    """The file's text, decoded from UTF-8 (a byte-order mark is dropped).
+
+    Refuses a file that is not text, with the line of the first bad byte.
+    """
+    if path == STDIN:
+        data = (stdin or sys.stdin.buffer).read()
+    else:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as err:
+            raise ManifestError(f"cannot be read: {err.strerror}", path) from None
+
+    source = "<stdin>" if path == STDIN else path
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        msg = "is UTF-16 text; save it as UTF-8 (with or without a byte-order mark)"
+        raise ManifestError(msg, source)
+    if data.startswith(b"PK\x03\x04"):
+        msg = "is a ZIP archive (an Excel workbook?), not text; export it as CSV"
+        raise ManifestError(msg, source)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        msg = "is not a text file: it holds binary data (a NUL byte)"
+        raise ManifestError(msg, source, _line_of(data, nul))
+
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        bad = data[err.start : err.start + 1].hex()
+        msg = f"is not UTF-8 text: byte 0x{bad} cannot be decoded; save it as UTF-8"
+        raise ManifestError(msg, source, _line_of(data, err.start)) from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+# --------------------------------------------------------------------------
+# Manifests
+
+
+def read_manifest(
+    path: str, stdin: typing.Optional[typing.BinaryIO] = None
+) -> Manifest:
+    """Read a CSV or TSV manifest (``-`` for standard input)."""
+    text = read_text(path, stdin)
+    source = "<stdin>" if path == STDIN else path
+    if not text.strip():
+        msg = f"is empty; expected a header line with a {ID_COLUMN!r} column"
+        raise ManifestError(msg, source, 1)
+
+    delimiter = _delimiter(path, text)
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=delimiter,
+        skipinitialspace=True,
+    )
+    _refuse_partly_quoted(text, source)
+    try:
+        return _read_rows(reader, source)
+    except csv.Error as err:
+        kind = "TSV" if delimiter == "\t" else "CSV"
+        msg = f"is not valid {kind} here ({err})"
+        raise ManifestError(msg, source, reader.line_num) from None
+
+
+def _read_rows(reader, source: str) -> Manifest:
+    header, header_line = _header(reader, source)
+    id_at, tags_at, ignored = _columns(header, source, header_line)
+
+    rows: typing.List[Row] = []
+    parse = _CellParser(source)
+    width = len(header)
+    # A missing tag column reads the always-empty cell after the last column.
+    tag_cells = operator.itemgetter(*(width if at is None else at for at in tags_at))
+    for cells in reader:
+        if len(cells) > width and "".join(cells[width:]).strip():
+            msg = (
+                f"has {len(cells)} values but the header has {width} columns; "
+                "quote cells that hold the delimiter"
+            )
+            raise ManifestError(msg, source, reader.line_num)
+        if not "".join(cells).strip():
+            continue
+
+        cells += [""] * (width + 1 - len(cells))
+        line = reader.line_num
+        rows.append((cells[id_at].strip(), parse(tag_cells(cells), line), line))
+
+    if ignored:
+        log.info("%s: ignoring columns %s", source, ", ".join(ignored))
+    log.debug("%s: %d rows read", source, len(rows))
+    return Manifest(source, rows, ignored)
+
+
+def _refuse_partly_quoted(text: str, source: str) -> None:
+    """Refuse ``"a;b";c``: quotes closing inside a cell, to keep ``;`` in a tag.
+
+    The CSV reader would silently drop those quotes and read three tags.
+    """
+    found = _QUOTE_THEN_SEPARATOR.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    msg = (
+        f"quotes inside a cell try to put {SEPARATOR!r} inside a tag; a tag "
+        f"cannot contain {SEPARATOR!r}, which separates tags"
+    )
+    raise ManifestError(msg, source, line)
+
+
+def _delimiter(path: str, text: str) -> str:
+    """Tab or comma: from the header line when clear, else from the extension."""
+    start, first = 0, ""
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        first = text[start:end]
+        if first.strip():
+            break
+        start = end + 1
+    has_tab, has_comma = "\t" in first, "," in first
+    if has_tab != has_comma:
+        return "\t" if has_tab else ","
+    return "\t" if path.lower().endswith(TAB_EXTENSIONS) else ","
+
+
+def _header(reader, source: str) -> typing.Tuple[typing.List[str], int]:
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            return [cell.strip() for cell in cells], reader.line_num
+    msg = f"is empty; expected a header line with a {ID_COLUMN!r} column"
+    raise ManifestError(msg, source, 1)
+
+
+def _columns(header: typing.List[str], source: str, line: int):
+    """Where the id and each tag column are, and the names of ignored columns."""
+    known = {name.lower(): name for name in (ID_COLUMN, *TAG_COLUMNS)}
+    found: typing.Dict[str, int] = {}
+    ignored = []
+    for index, cell in enumerate(header):
+        name = known.get(cell.lower())
+        if name is None:
+            if cell and cell.lower() not in REPORT_COLUMNS:
+                ignored.append(cell)
+            continue
+        if name in found:
+            msg = f"names the column {name!r} twice"
+            raise ManifestError(msg, source, line)
+        found[name] = index
+
+    if ID_COLUMN not in found:
+        shown = ", ".join(repr(cell) for cell in header)
+        msg = f"has no {ID_COLUMN!r} column in its header; found {shown}"
+        raise ManifestError(msg, source, line)
+    tags_at = tuple(found.get(name) for name in TAG_COLUMNS)
+    if all(at is None for at in tags_at):
+        msg = f"has no tag column; expected any of {', '.join(TAG_COLUMNS)}"
+        raise ManifestError(msg, source, line)
+    return found[ID_COLUMN], tags_at, tuple(ignored)
+
+
+class _CellParser:
+    """Turns four raw tag cells into a TagChanges, once per distinct set of cells."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.cache: typing.Dict[typing.Tuple[str, ...], TagChanges] = {}
+
+    def __call__(self, cells: typing.Tuple[str, ...], line: int) -> TagChanges:
+        changes = self.cache.get(cells)
+        if changes is None:
+            parsed = [
+                split_tags(cell, self.source, line, column)
+                for cell, column in zip(cells, TAG_COLUMNS)
+            ]
+            changes = self.cache[cells] = TagChanges(*parsed)
+        return changes
+
+
+def split_tags(
+    cell: str, source: str, line: typing.Optional[int], column: str
+) -> typing.Tuple[str, ...]:
+    """The tags of one cell: split on ``;``, stripped, empty ones dropped."""
+    if not cell:
+        return ()
+    if "\\" + SEPARATOR in cell or ('"' in cell and SEPARATOR in cell):
+        msg = (
+            f"{column} {cell.strip()!r} tries to put {SEPARATOR!r} inside a tag; "
+            f"a tag cannot contain {SEPARATOR!r}, which separates tags"
+        )
+        raise ManifestError(msg, source, line)
+    tags = (tag.strip() for tag in cell.split(SEPARATOR))
+    return tuple(dict.fromkeys(tag for tag in tags if tag))
+
+
+# --------------------------------------------------------------------------
+# Ids files and tag options
+
+
+def changes_from_options(
+    add_user_tags: typing.Sequence[str] = (),
+    remove_user_tags: typing.Sequence[str] = (),
+    add_technical_tags: typing.Sequence[str] = (),
+    remove_technical_tags: typing.Sequence[str] = (),
+) -> TagChanges:
+    """The change given by command-line options, one tag per value.
+
+    Refuses an empty value and a value holding ``;`` (it could be meant as
+    two tags, and could not be written back into a manifest).
+    """
+    given = (add_user_tags, remove_user_tags, add_technical_tags, remove_technical_tags)
+    options = ("--add-user-tag", "--remove-user-tag")
+    options += ("--add-technical-tag", "--remove-technical-tag")
+    parsed = []
+    for option, values in zip(options, given):
+        tags = []
+        for value in values:
+            tag = value.strip()
+            if not tag:
+                raise ManifestError(f"{value!r}: a tag cannot be empty", option)
+            if SEPARATOR in tag:
+                msg = (
+                    f"{value!r}: a tag cannot contain {SEPARATOR!r}, which separates "
+                    f"tags in manifests; give {option} once per tag"
+                )
+                raise ManifestError(msg, option)
+            tags.append(tag)
+        parsed.append(tuple(dict.fromkeys(tags)))
+    return TagChanges(*parsed)
+
+
+def read_ids(
+    path: str, changes: TagChanges, stdin: typing.Optional[typing.BinaryIO] = None
+) -> Manifest:
+    """Read one data id per line (``-`` for standard input), each with ``changes``.
+
+    Blank lines and lines starting with ``#`` are skipped, and so is a first
+    line that is just ``dataId``.
+    """
+    text = read_text(path, stdin)
+    source = "<stdin>" if path == STDIN else path
+    rows: typing.List[Row] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        value = raw.strip()
+        if not value or value.startswith("#"):
+            continue
+        if not rows and value.lower() == ID_COLUMN.lower():
+            continue
+        if any(mark in value for mark in (",", "\t", SEPARATOR, " ")):
+            msg = (
+                f"holds more than one value ({value!r}); an ids file has one data id "
+                "a line (use --manifest for a CSV or TSV file)"
+            )
+            raise ManifestError(msg, source, number)
+        rows.append((value, changes, number))
+
+    if not rows:
+        raise ManifestError("is empty; expected one data id a line", source, 1)
+    return Manifest(source, rows)
+
+
+# --------------------------------------------------------------------------
+# Writing rows back
+
+
+def write_manifest(path: str, outcomes: typing.Iterable[Outcome]) -> int:
+    """Write ``outcomes`` as a CSV manifest that can be read again; rows written.
+
+    Each row has the id, its merged tag changes, and the outcome and reason.
+    """
+    count = 0
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow((ID_COLUMN, *TAG_COLUMNS, *REPORT_COLUMNS))
+        for outcome in outcomes:
+            cells = [SEPARATOR.join(tags) for tags in outcome.changes]
+            writer.writerow((outcome.data_id, *cells, outcome.outcome, outcome.reason))
+            count += 1
+    log.debug("wrote %d rows to %s", count, path)
+    return count
