@@ -150,7 +150,7 @@ class Generator:
         text = re.sub(r"\n{4,}", "\n\n\n", text)
         target = self.out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="\n")
+        target.write_bytes(text.encode("utf-8"))
 
     def run(self) -> None:
         for relative in (*GENERATED_DIRS, *GENERATED_DOCS):

@@ -27,9 +27,30 @@ import sys
 import typing
 import uuid
 
-import frozendict as _frozendict
+import frozendict as _frozendict_package
 
 from icasdk.exceptions import SchemaError, shorten, validation_error
+
+def _dict_based_frozendict() -> type:
+    """frozendict's class that subclasses dict, on every Python.
+
+    On CPython 3.6-3.10 the package's default class is a C type that is not a
+    dict; models must be dicts (for speed, ``json`` and ``dict(model)``), so
+    they build on the package's pure-Python class, which always is one.
+    """
+    default = _frozendict_package.frozendict
+    if issubclass(default, dict):
+        return default
+    from frozendict import _frozendict_py
+
+    return _frozendict_py.frozendict
+
+
+if typing.TYPE_CHECKING:
+    from frozendict import frozendict as FrozenDict
+else:
+    FrozenDict = _dict_based_frozendict()
+    """The immutable mapping behind models and frozen JSON objects."""
 
 Path = typing.Tuple[typing.Union[str, int], ...]
 Errors = typing.List[SchemaError]
@@ -479,7 +500,7 @@ class Map(Type):
                 errors.append(SchemaError(path, message, True))
                 continue
             out[key] = convert(item, (*path, key), errors, request)
-        return _frozendict.frozendict(out)
+        return FrozenDict(out)
 
 
 class Ref(Type):
@@ -586,7 +607,7 @@ def _freeze_json(value, path: Path, errors: Errors):
                 errors.append(SchemaError(path, message, True))
                 continue
             out[key] = _freeze_json(item, (*path, key), errors)
-        return _frozendict.frozendict(out)
+        return FrozenDict(out)
     if isinstance(value, (list, tuple)):
         return tuple(
             [_freeze_json(item, (*path, i), errors) for i, item in enumerate(value)]
@@ -662,7 +683,7 @@ def _normalized(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
 
-class Model(_frozendict.frozendict):
+class Model(FrozenDict):
     """Base of every generated model: an immutable, validated mapping.
 
     Build one with keyword arguments (the definition's names or their

@@ -58,7 +58,8 @@ def test_model_is_an_immutable_mapping_keyed_by_spec_names():
     group = DataUpdateGroup(dataIds=["fil.1"], userTags={"addTags": ["a"]})
 
     assert isinstance(group, DataUpdateGroup)
-    assert isinstance(group, frozendict.frozendict)
+    assert isinstance(group, schemas.FrozenDict) and isinstance(group, dict)
+    assert schemas.FrozenDict.__module__.startswith(frozendict.__name__)
     assert list(group) == ["dataIds", "userTags"]
     assert group["dataIds"] == ("fil.1",)
     assert group["userTags"]["addTags"] == ("a",)
