@@ -313,7 +313,7 @@ def plan_tag_updates(
 
     rejected: typing.Dict[str, Outcome] = {}
     by_change: typing.Dict[TagChanges, ChangeGroup] = {}
-    verdicts: typing.Dict[TagChanges, typing.Tuple[TagChanges, str]] = {}
+    verdicts: typing.Dict[TagChanges, typing.Tuple[TagChanges, TagChanges, str]] = {}
     well_formed = DATA_ID.fullmatch
     for data_id, change in changes.items():
         try:
@@ -323,7 +323,7 @@ def plan_tag_updates(
             verdict = verdicts.get(change)
         if verdict is None:
             verdict = verdicts[change] = _judge(change)
-        key, problem = verdict
+        key, sent, problem = verdict
         if well_formed(data_id) is None:
             problem = data_id_problem(data_id)
         if problem:
@@ -333,7 +333,7 @@ def plan_tag_updates(
 
         group = by_change.get(key)
         if group is None:
-            group = by_change[key] = ChangeGroup(key, [])
+            group = by_change[key] = ChangeGroup(sent, [])
         group.data_ids.append(data_id)
 
     groups = list(by_change.values())
@@ -391,15 +391,19 @@ def _as_changes(change: typing.Any) -> TagChanges:
     return TagChanges.of(*change)
 
 
-def _judge(change: TagChanges) -> typing.Tuple[TagChanges, str]:
-    """The normalised change and why it cannot be sent ("" if it can)."""
+def _judge(change: TagChanges) -> typing.Tuple[TagChanges, TagChanges, str]:
+    """The grouping key, the change as sent, and why it cannot be sent ("" if it can).
+
+    The key is order-free (sorted); the change sent keeps the tags in the
+    order first given, each once.
+    """
     if not isinstance(change, TagChanges) or any(isinstance(t, str) for t in change):
         change = TagChanges.of(*change)
     key = change.normalized()
+    sent = TagChanges(*(_unique(tags) for tags in change))
     if key.is_empty:
-        return key, "no tag change given"
-    conflicts = key.conflicts()
-    return key, "; ".join(conflicts)
+        return key, sent, "no tag change given"
+    return key, sent, "; ".join(key.conflicts())
 
 
 def _pack(groups: typing.Sequence[ChangeGroup], size: int) -> typing.List[PlannedBatch]:
