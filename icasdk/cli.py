@@ -1,0 +1,694 @@
+"""The ``icasdk`` command: bulk tagging, batch inspection, the emulator, a demo.
+
+    icasdk tag --project P --manifest FILE [--dry-run] [--json] ...
+    icasdk tag --project P --ids FILE --add-user-tag T ... [--dry-run] ...
+    icasdk batch get|items|wait PROJECT BATCH [--status S ...] [--json]
+    icasdk emulator [--port N ...]
+    icasdk demo
+
+Exit codes: 0 every row updated (or the command did what it was asked),
+1 a row failed, was rejected or is unknown (or another error), 2 bad usage
+or input, 3 an authentication problem (401/403, missing or expired
+credentials). Results go to standard output; progress, warnings and errors
+to standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import sys
+import time
+import typing
+
+from icasdk import environment, exceptions, manifest, tagging, tagrun, waiters
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+
+MAX_GROUPS_SHOWN = 10
+MAX_PROBLEMS_SHOWN = 20
+PLAIN_PROGRESS_EVERY = 5.0
+"""Seconds between plain progress lines (when stderr is not a terminal)."""
+ITEM_STATUSES = (
+    "INITIALISED",
+    "WAITING_RESOURCES",
+    "UPDATING",
+    "UPDATED",
+    "PARTIALLY_UPDATED",
+    "FAILED",
+)
+
+
+class UsageError(exceptions.OpenApiException):
+    """The command line asks for something that cannot be done."""
+
+
+# --------------------------------------------------------------------------
+# The command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``icasdk`` argument parser and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="icasdk",
+        description="Bulk tagging for Illumina Connected Analytics (ICA) data.",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-vv: debug)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    _add_tag_parser(commands)
+    _add_batch_parser(commands)
+    commands.add_parser(
+        "emulator",
+        help="serve a local ICA emulator (see: icasdk emulator --help)",
+        add_help=False,
+    )
+    demo = commands.add_parser(
+        "demo", help="tag 5,000 files on a local emulator: no account needed"
+    )
+    demo.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def _add_tag_parser(commands) -> None:
+    tag = commands.add_parser(
+        "tag",
+        help="add and remove tags on many data ids",
+        description="Add and remove tags on many data ids, in batches.",
+    )
+    source = tag.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="CSV or TSV with a dataId column and any of addUserTags, removeUserTags,"
+        " addTechnicalTags, removeTechnicalTags (tags separated by ';')",
+    )
+    source.add_argument(
+        "--ids", metavar="FILE", help="one data id a line ('-' for standard input)"
+    )
+    for option, text in (
+        ("--add-user-tag", "user tag to add to every id of --ids"),
+        ("--remove-user-tag", "user tag to remove"),
+        ("--add-technical-tag", "technical tag to add"),
+        ("--remove-technical-tag", "technical tag to remove"),
+    ):
+        tag.add_argument(
+            option, action="append", default=[], metavar="TAG", help=text + " (repeat)"
+        )
+    _add_connection_options(tag)
+    tag.add_argument("--project", help="project id (default: ICAV2_PROJECT_ID)")
+    tag.add_argument("--dry-run", action="store_true", help="print the plan only")
+    tag.add_argument("--json", action="store_true", help="print JSON to stdout")
+    tag.add_argument(
+        "--batch-size",
+        type=int,
+        default=tagging.DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"data ids per batch (default {tagging.DEFAULT_BATCH_SIZE:,}, "
+        f"at most {tagging.MAX_BATCH_SIZE:,})",
+    )
+    tag.add_argument(
+        "--failed-out",
+        metavar="FILE",
+        help="CSV for failed, rejected and unknown rows (default: "
+        "icasdk-failed-<time>.csv here, when there are any)",
+    )
+    tag.add_argument(
+        "--timeout",
+        type=float,
+        default=tagrun.DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"seconds to wait for all batches (default {tagrun.DEFAULT_TIMEOUT:g})",
+    )
+    tag.add_argument(
+        "--poll-interval",
+        type=_positive_float,
+        default=waiters.INITIAL_INTERVAL,
+        metavar="S",
+        help=f"seconds between the first polls of a batch; it grows to "
+        f"{waiters.MAX_INTERVAL:g} (default {waiters.INITIAL_INTERVAL:g})",
+    )
+    tag.add_argument("--no-progress", action="store_true", help="no progress display")
+
+
+def _add_batch_parser(commands) -> None:
+    batch = commands.add_parser("batch", help="look at one batch")
+    actions = batch.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    for name, text in (
+        ("get", "show a batch and its job"),
+        ("items", "list a batch's items"),
+        ("wait", "wait until a batch's job is finished"),
+    ):
+        action = actions.add_parser(name, help=text, description=text)
+        action.add_argument("project", metavar="PROJECT")
+        action.add_argument("batch", metavar="BATCH")
+        action.add_argument("--json", action="store_true", help="print JSON")
+        _add_connection_options(action)
+        if name == "items":
+            action.add_argument(
+                "--status",
+                action="append",
+                default=[],
+                type=str.upper,
+                metavar="S",
+                help="only items in this status (repeat): " + ", ".join(ITEM_STATUSES),
+            )
+        if name == "wait":
+            action.add_argument(
+                "--timeout",
+                type=float,
+                default=tagrun.DEFAULT_TIMEOUT,
+                metavar="S",
+                help="seconds to wait",
+            )
+            action.add_argument("--no-progress", action="store_true")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the API's URL (default: ICAV2_BASE_URL, ~/.icav2, or the public service)",
+    )
+
+
+def main(argv: typing.Optional[typing.Sequence[str]] = None) -> int:
+    """Run the ``icasdk`` command; the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list[:1] == ["emulator"]:
+            return command_emulator(args_list[1:])
+        args = build_parser().parse_args(args_list)
+    except SystemExit as done:  # argparse after --help or a usage error
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
+    _setup_logging(args.verbose)
+
+    try:
+        if args.command == "tag":
+            return command_tag(args)
+        if args.command == "batch":
+            return command_batch(args)
+        return command_demo(args)
+    except KeyboardInterrupt:
+        print_error("interrupted; batches already created go on in ICA")
+        return 130
+    except exceptions.OpenApiException as err:
+        print_error(err)
+        return exit_code_for(err)
+
+
+def exit_code_for(err: BaseException) -> int:
+    """The exit status for an error that ended a command."""
+    if isinstance(err, (environment.CredentialsError,)):
+        return EXIT_AUTH
+    if isinstance(err, exceptions.ApiException) and err.status in (401, 403):
+        return EXIT_AUTH
+    usage = (manifest.ManifestError, UsageError, environment.SettingsError)
+    if isinstance(err, usage + (exceptions.ApiTypeError, exceptions.ApiValueError)):
+        return EXIT_USAGE
+    return EXIT_PROBLEMS
+
+
+def _setup_logging(verbose: int) -> None:
+    if verbose <= 0:
+        return
+    level = logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+# --------------------------------------------------------------------------
+# icasdk tag
+
+
+def command_tag(args: argparse.Namespace) -> int:
+    """Read, plan, and (unless a dry run) send, wait and report."""
+    try:
+        tagging.check_batch_size(args.batch_size)
+    except ValueError as err:
+        raise UsageError(f"--batch-size: {err}") from None
+    source = read_input(args)
+    if source.ignored_columns:
+        shown = ", ".join(source.ignored_columns)
+        print_warning(f"{source.source}: ignoring columns {shown}")
+    plan = tagging.plan_tag_updates(source.rows, batch_size=args.batch_size)
+    if args.dry_run:
+        print_plan(plan, args.json, project=args.project)
+        return EXIT_PROBLEMS if plan.rejected else EXIT_OK
+
+    settings = environment.load_settings(
+        base_url=args.base_url, project_id=args.project
+    )
+    project = require_project(settings)
+    configuration = settings.configuration()
+    if not args.json:
+        print(format_plan(plan, project, show_rejected=False))
+        sys.stdout.flush()
+    wait_options = {
+        "initial_interval": args.poll_interval,
+        "max_interval": max(args.poll_interval, waiters.MAX_INTERVAL),
+    }
+    result = run_plan(
+        plan,
+        configuration,
+        project,
+        args.timeout,
+        show_progress=not args.no_progress,
+        wait_options=wait_options,
+    )
+    failed_out = write_problems(result, args.failed_out)
+    print_result(result, args.json, plan=plan, failed_out=failed_out)
+    return result_exit_code(result)
+
+
+def read_input(args: argparse.Namespace) -> manifest.Manifest:
+    """The rows to tag, from --manifest or from --ids and the tag options."""
+    options = (
+        args.add_user_tag,
+        args.remove_user_tag,
+        args.add_technical_tag,
+        args.remove_technical_tag,
+    )
+    if args.manifest is not None:
+        if any(options):
+            msg = "tag options go with --ids; a manifest names its tags in its columns"
+            raise UsageError(msg)
+        return manifest.read_manifest(args.manifest)
+
+    changes = manifest.changes_from_options(*options)
+    if changes.is_empty:
+        msg = "--ids needs at least one --add-user-tag, --remove-user-tag, ... option"
+        raise UsageError(msg)
+    return manifest.read_ids(args.ids, changes)
+
+
+def require_project(settings: environment.Settings) -> str:
+    """The project id, or a usage error saying where it can come from."""
+    if settings.project_id:
+        return settings.project_id
+    msg = (
+        f"no project: give --project, set {environment.ENV_PROJECT_ID}, or enter a "
+        "project with the icav2 tool"
+    )
+    raise UsageError(msg)
+
+
+def run_plan(
+    plan: tagging.TagPlan,
+    configuration: typing.Any,
+    project: str,
+    timeout: typing.Optional[float],
+    show_progress: bool = True,
+    wait_options: typing.Optional[typing.Mapping[str, typing.Any]] = None,
+) -> tagrun.TagResult:
+    """Send ``plan`` with a client for ``configuration``, showing progress."""
+    import icasdk
+    from icasdk.apis.tags.project_data_update_batch_api import (
+        ProjectDataUpdateBatchApi,
+    )
+
+    display = ProgressDisplay(plan.to_send, enabled=show_progress and plan.to_send > 0)
+    try:
+        with icasdk.ApiClient(configuration) as client:
+            api = ProjectDataUpdateBatchApi(client)
+            return plan.run(
+                api,
+                project,
+                timeout=timeout,
+                on_progress=display,
+                wait_options=wait_options,
+            )
+    finally:
+        display.close()
+
+
+def write_problems(
+    result: tagrun.TagResult, path: typing.Optional[str]
+) -> typing.Optional[str]:
+    """Write failed, rejected and unknown rows as a manifest; its path, if written."""
+    problems = result.problems
+    if not problems and path is None:
+        return None
+    if path is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = f"icasdk-failed-{stamp}.csv"
+    manifest.write_manifest(path, problems)
+    return path
+
+
+def result_exit_code(result: tagrun.TagResult) -> int:
+    """0 if every row was updated, 3 after an auth error, else 1."""
+    if result.auth_error is not None:
+        return EXIT_AUTH
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+# -- formatting -------------------------------------------------------------
+
+
+def format_counts(counts: typing.Mapping[str, int]) -> str:
+    """``updated 5,000 · failed 3 · rejected 2 · unknown 0``."""
+    return " · ".join(f"{name} {count:,}" for name, count in counts.items())
+
+
+def format_plan(
+    plan: tagging.TagPlan,
+    project: typing.Optional[str] = None,
+    show_rejected: bool = True,
+) -> str:
+    """The plan in a few lines: totals, groups (the largest first), rejections."""
+    where = f" in project {project}" if project else ""
+    batches = len(plan.batches)
+    lines = [
+        f"Plan{where}: {plan.rows:,} rows, {plan.data_ids:,} distinct data ids",
+        f"  to send:  {plan.to_send:,} in {batches} batch{'es' if batches != 1 else ''}"
+        f" of at most {plan.batch_size:,}",
+        f"  rejected: {len(plan.rejected):,}",
+        f"  changes:  {len(plan.groups):,} distinct",
+    ]
+    groups = sorted(plan.groups, key=lambda group: -len(group.data_ids))
+    for group in groups[:MAX_GROUPS_SHOWN]:
+        lines.append(f"    {len(group.data_ids):>8,} × {group.changes.describe()}")
+    if len(groups) > MAX_GROUPS_SHOWN:
+        lines.append(f"    ... and {len(groups) - MAX_GROUPS_SHOWN:,} more changes")
+    rejected = list(plan.rejected.values()) if show_rejected else []
+    lines += [format_outcome(o) for o in rejected[:MAX_PROBLEMS_SHOWN]]
+    if len(rejected) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"  ... and {len(rejected) - MAX_PROBLEMS_SHOWN:,} more rejected")
+    return "\n".join(lines)
+
+
+def format_outcome(outcome: tagging.Outcome) -> str:
+    """``  failed   fil.…: reason``."""
+    shown = outcome.data_id or "(no id)"
+    return f"  {outcome.outcome:<8} {shown}: {outcome.reason}"
+
+
+def format_result(
+    result: tagrun.TagResult, failed_out: typing.Optional[str] = None
+) -> str:
+    """The summary: counts, batches, the first problems, where the rest went."""
+    lines = [f"Done: {format_counts(result.counts)}"]
+    for batch_id, status in result.batches.items():
+        lines.append(f"  batch {batch_id}: {status}")
+    problems = result.problems
+    lines += [format_outcome(o) for o in problems[:MAX_PROBLEMS_SHOWN]]
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN:,} more")
+    if failed_out:
+        lines.append(
+            f"Rows to look at again: {failed_out} (fix them, then pass it to "
+            "--manifest)"
+        )
+    return "\n".join(lines)
+
+
+def print_plan(
+    plan: tagging.TagPlan, as_json: bool, project: typing.Optional[str] = None
+) -> None:
+    """Print a dry run's plan."""
+    if as_json:
+        print_json({"dryRun": True, "project": project, "plan": plan.to_dict()})
+        return
+    print(format_plan(plan, project))
+    print("Dry run: nothing was sent.")
+
+
+def print_result(
+    result: tagrun.TagResult,
+    as_json: bool,
+    *,
+    plan: tagging.TagPlan,
+    failed_out: typing.Optional[str],
+) -> None:
+    """Print a run's result."""
+    if as_json:
+        document = {"dryRun": False, "plan": plan.to_dict(), **result.to_dict()}
+        document["failedOut"] = failed_out
+        print_json(document)
+        return
+    print(format_result(result, failed_out))
+
+
+def print_json(document: typing.Any) -> None:
+    """One JSON document on standard output."""
+    json.dump(document, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def print_error(err: typing.Union[BaseException, str]) -> None:
+    """``error: ClassName: message`` on standard error."""
+    text = err if isinstance(err, str) else f"{type(err).__name__}: {err}"
+    print(f"error: {text}", file=sys.stderr)
+
+
+def print_warning(text: str) -> None:
+    """``warning: text`` on standard error."""
+    print(f"warning: {text}", file=sys.stderr)
+
+
+# -- progress -----------------------------------------------------------------
+
+
+class ProgressDisplay:
+    """Shows a run's progress on stderr: a tqdm bar on a terminal, else lines."""
+
+    def __init__(self, total: int, enabled: bool = True, label: str = "items") -> None:
+        self.total = total
+        self.enabled = enabled
+        self.label = label
+        self.bar = _tqdm_bar(total, label) if enabled else None
+        self.last_line = 0.0
+        self.last_state: typing.Tuple[typing.Any, ...] = ()
+
+    def __call__(self, progress: tagrun.Progress) -> None:
+        if not self.enabled:
+            return
+
+        what = _progress_text(progress)
+        if self.bar is not None:
+            self.bar.set_description_str(what, refresh=False)
+            self.bar.update(progress.done - self.bar.n)
+            return
+
+        state = (progress.stage, progress.batch, progress.job_status)
+        now = time.monotonic()
+        if state == self.last_state and now - self.last_line < PLAIN_PROGRESS_EVERY:
+            return
+        self.last_state, self.last_line = state, now
+        print(
+            f"{what}: {progress.done:,}/{progress.total:,} {self.label} done",
+            file=sys.stderr,
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _progress_text(progress: tagrun.Progress) -> str:
+    where = f"batch {progress.batch}/{progress.batches}"
+    if progress.stage == tagrun.CREATE:
+        return f"{where} creating"
+    if progress.stage == tagrun.DONE:
+        return "finished"
+    return f"{where} {progress.job_status}"
+
+
+def _tqdm_bar(total: int, label: str):
+    """A tqdm bar on stderr, or None without tqdm or a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        log.debug("tqdm is not installed: plain progress lines")
+        return None
+    return tqdm(total=total, unit=" " + label, file=sys.stderr, dynamic_ncols=True)
+
+
+# --------------------------------------------------------------------------
+# icasdk batch
+
+
+def command_batch(args: argparse.Namespace) -> int:
+    """``get``, ``items`` or ``wait`` on one batch."""
+    import icasdk
+    from icasdk.apis.tags.project_data_update_batch_api import (
+        ProjectDataUpdateBatchApi,
+    )
+
+    settings = environment.load_settings(base_url=args.base_url)
+    configuration = settings.configuration()
+    path = {"projectId": args.project, "batchId": args.batch}
+    with icasdk.ApiClient(configuration) as client:
+        api = ProjectDataUpdateBatchApi(client)
+        if args.action == "get":
+            body = api.get_project_data_update_batch(path_params=path).body
+            print_batch(body, args.json)
+            return EXIT_OK
+        if args.action == "items":
+            return print_items(api, path, args.status, args.json)
+        return wait_batch(api, path, args)
+
+
+def format_batch(body: typing.Any) -> str:
+    """A batch and its job, one field a line."""
+    job = body.get("job") or {}
+    fields = (
+        ("batch", body.get("id")),
+        ("job", job.get("id")),
+        ("status", job.get("status")),
+        ("info", job.get("additionalStatusInformation")),
+        ("created", job.get("timeCreated")),
+        ("started", job.get("timeStarted")),
+        ("finished", job.get("timeFinished")),
+    )
+    return "\n".join(f"{name:<9}{value}" for name, value in fields if value)
+
+
+def print_batch(body: typing.Any, as_json: bool) -> None:
+    """Print a batch."""
+    if as_json:
+        print_json(body.to_dict())
+        return
+    print(format_batch(body))
+
+
+def format_item(item: typing.Any) -> str:
+    """``item id  data id  STATUS  information``."""
+    processing = item["processing"]
+    info = processing.get("additionalStatusInformation") or ""
+    line = f"{item['id']}  {item['request']['dataId']}  {processing['status']}"
+    return f"{line}  {info}" if info else line
+
+
+def print_items(api, path, statuses: typing.Sequence[str], as_json: bool) -> int:
+    """Print every item of a batch (a streamed JSON array with ``--json``)."""
+    wanted = [s.strip() for value in statuses for s in value.split(",") if s.strip()]
+    query = {"status": wanted} if wanted else {}
+    items = api.iter_project_data_update_batch_items(
+        path_params=path, query_params=query
+    )
+    count = 0
+    if as_json:
+        sys.stdout.write("[")
+    for item in items:
+        if as_json:
+            sys.stdout.write(",\n" if count else "\n")
+            sys.stdout.write(json.dumps(item.to_dict(), default=str))
+        else:
+            print(format_item(item))
+        count += 1
+    if as_json:
+        sys.stdout.write("\n]\n" if count else "]\n")
+    else:
+        print(f"{count:,} items", file=sys.stderr)
+    return EXIT_OK
+
+
+def wait_batch(api, path, args: argparse.Namespace) -> int:
+    """Wait for a batch's job; 0 if it SUCCEEDED, else 1."""
+    shown = {"status": None}
+
+    def progress(status: str, counts: typing.Mapping[str, int]) -> None:
+        if args.no_progress or status == shown["status"]:
+            return
+        shown["status"] = status
+        print(f"{status}: {format_item_counts(counts)}", file=sys.stderr)
+
+    result = api.wait_for_project_data_update_batch(
+        path_params=path, timeout=args.timeout, on_progress=progress
+    )
+    if args.json:
+        document = {"status": result.status, "counts": dict(result.counts)}
+        document["batch"] = result.batch.to_dict()
+        print_json(document)
+    else:
+        print(f"{result.status}: {format_item_counts(result.counts)}")
+    return EXIT_OK if result.status == "SUCCEEDED" else EXIT_PROBLEMS
+
+
+def format_item_counts(counts: typing.Mapping[str, int]) -> str:
+    """``UPDATED 4,998, FAILED 2`` (statuses with no items left out)."""
+    shown = [f"{status} {count:,}" for status, count in counts.items() if count]
+    return ", ".join(shown) or "no items yet"
+
+
+# --------------------------------------------------------------------------
+# icasdk emulator
+
+
+def command_emulator(argv: typing.List[str]) -> int:
+    """Serve the emulator: ``python -m icasdk.emulator`` under another name."""
+    from icasdk.emulator.__main__ import build_parser as emulator_parser
+    from icasdk.emulator.__main__ import main as emulator_main
+
+    if any(arg in ("-h", "--help") for arg in argv):
+        parser = emulator_parser()
+        parser.prog = "icasdk emulator"
+        parser.print_help()
+        return EXIT_OK
+    return emulator_main(argv)
+
+
+# --------------------------------------------------------------------------
+# icasdk demo
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    """Tag files on an in-process emulator, end to end, and explain the result."""
+    from icasdk import demo
+    from icasdk.emulator import Emulator
+
+    folder = demo.make_folder()
+    print("Starting a local ICA emulator (no account needed) ...", file=sys.stderr)
+    with Emulator(pace=demo.PACE) as emu:
+        world = demo.build_world(emu, folder)
+        intro = sys.stderr if args.json else sys.stdout
+        print(f"Project {world.project_id}: {world.description}", file=intro)
+        print(f"Manifest: {world.manifest_path}", file=intro)
+        source = manifest.read_manifest(world.manifest_path)
+        plan = tagging.plan_tag_updates(source.rows)
+        if not args.json:
+            print(format_plan(plan, world.project_id, show_rejected=False))
+            sys.stdout.flush()
+        result = run_plan(
+            plan,
+            emu.configuration(),
+            world.project_id,
+            timeout=demo.TIMEOUT,
+            wait_options=demo.WAIT_OPTIONS,
+        )
+        failed_out = write_problems(result, os.path.join(folder, "failed.csv"))
+        print_result(result, args.json, plan=plan, failed_out=failed_out)
+        if not args.json:
+            print(demo.explain(emu, world, result))
+    return EXIT_OK if demo.as_expected(world, result) else EXIT_PROBLEMS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

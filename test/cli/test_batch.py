@@ -1,0 +1,130 @@
+"""Tests for ``icasdk batch get|items|wait`` and ``icasdk emulator``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+import icasdk
+from icasdk.apis.tags.project_data_update_batch_api import ProjectDataUpdateBatchApi
+from icasdk.model.create_project_data_update_batch import CreateProjectDataUpdateBatch
+
+from .test_tag import icasdk_command
+
+
+@pytest.fixture
+def batch(emu):
+    """A batch of two files and one unknown id, finished: (project, batch id)."""
+    project = emu.create_project("b")
+    ids = [emu.create_data(project, f"/f{i}") for i in range(2)]
+    ids.append("fil." + uuid.uuid4().hex)
+    body = CreateProjectDataUpdateBatch(
+        dataUpdateGroups=[{"dataIds": ids, "userTags": {"addTags": ["x"]}}]
+    )
+    with icasdk.ApiClient(emu.configuration()) as client:
+        api = ProjectDataUpdateBatchApi(client)
+        created = api.create_project_data_update_batch(
+            body=body, path_params={"projectId": project}
+        )
+    emu.finish()
+    return project, str(created.body["id"])
+
+
+def test_get_shows_the_batch_and_its_job(batch, env, run):
+    """batch get prints the id and the job's status, one field a line."""
+    ran = run("batch", "get", *batch)
+    assert ran.code == 0, ran.err
+    assert f"batch    {batch[1]}" in ran.out
+    assert "status   PARTIALLY_SUCCEEDED" in ran.out
+
+
+def test_get_as_json_parses(batch, env, run):
+    """batch get --json prints the batch as JSON."""
+    ran = run("batch", "get", *batch, "--json")
+    document = json.loads(ran.out)
+    assert document["id"] == batch[1]
+    assert document["job"]["status"] == "PARTIALLY_SUCCEEDED"
+
+
+def test_items_lists_every_item_or_those_in_a_status(batch, env, run):
+    """batch items lists all items; --status FAILED only the failed one."""
+    every = run("batch", "items", *batch)
+    assert every.code == 0 and len(every.out.splitlines()) == 3
+    assert "3 items" in every.err
+    failed = run("batch", "items", *batch, "--status", "failed")
+    lines = failed.out.splitlines()
+    assert len(lines) == 1 and "FAILED" in lines[0] and "was not found" in lines[0]
+
+
+def test_items_as_json_is_one_array(batch, env, run):
+    """batch items --json prints one parseable array (also when empty)."""
+    ran = run("batch", "items", *batch, "--json", "--status", "UPDATED")
+    items = json.loads(ran.out)
+    assert [item["processing"]["status"] for item in items] == ["UPDATED"] * 2
+    none = run("batch", "items", *batch, "--json", "--status", "UPDATING")
+    assert json.loads(none.out) == []
+
+
+def test_wait_reports_the_final_status_and_counts(batch, env, run):
+    """batch wait exits 1 for PARTIALLY_SUCCEEDED and prints the counts."""
+    ran = run("batch", "wait", *batch)
+    assert ran.code == 1
+    assert "PARTIALLY_SUCCEEDED: UPDATED 2, FAILED 1" in ran.out
+    as_json = json.loads(run("batch", "wait", *batch, "--json").out)
+    assert as_json["status"] == "PARTIALLY_SUCCEEDED"
+    assert as_json["counts"]["FAILED"] == 1
+
+
+def test_a_batch_id_that_is_not_a_uuid_is_bad_input(env, run, emu):
+    """A malformed batch id exits 2 before anything is sent."""
+    ran = run("batch", "get", "p", "not-a-uuid")
+    assert ran.code == 2
+    assert "ApiValueError" in ran.err
+    assert emu.requests == []
+
+
+def test_an_unknown_batch_exits_1_with_the_error_class(batch, env, run):
+    """A 404 is printed as NotFoundException and exits 1."""
+    ran = run("batch", "get", batch[0], str(uuid.uuid4()))
+    assert ran.code == 1
+    assert ran.err.startswith("error: NotFoundException: HTTP 404")
+
+
+def test_the_emulator_command_shows_its_help(run):
+    """icasdk emulator --help is the emulator's own help, under this name."""
+    ran = run("emulator", "--help")
+    assert ran.code == 0
+    assert ran.out.startswith("usage: icasdk emulator")
+    assert "--pace" in ran.out
+
+
+def test_the_emulator_command_serves_until_terminated(clean_env):
+    """icasdk emulator serves on a free port and stops on SIGTERM."""
+    process = subprocess.Popen(
+        [*icasdk_command(), "emulator", "--port", "0", "--pace", "step"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("ICA emulator serving at http://127.0.0.1:"), first
+        assert first.rstrip().endswith("/ica/rest")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "stopped" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="signals")
+def test_no_command_is_a_usage_error(run):
+    """icasdk with no command exits 2."""
+    assert run().code == 2

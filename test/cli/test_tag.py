@@ -1,0 +1,385 @@
+"""Tests for ``icasdk tag``: end to end on the emulator, bad input, exit codes."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from .conftest import POLL
+
+HEADER = "dataId,addUserTags,removeUserTags,addTechnicalTags,removeTechnicalTags\n"
+
+
+def make_files(emu, count: int, tags=()):
+    project = emu.create_project("cli")
+    ids = [
+        emu.create_data(project, f"/r{i // 1000}/f{i}.fastq", user_tags=tags)
+        for i in range(count)
+    ]
+    return project, ids
+
+
+def write_manifest(path, rows) -> str:
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(HEADER)
+        for row in rows:
+            handle.write(",".join(row) + "\n")
+    return str(path)
+
+
+def api_requests(emu):
+    return [r for r in emu.requests if "/_emulator" not in r.path]
+
+
+def jwt(exp: float) -> str:
+    def part(obj) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part({'exp': exp})}.x"
+
+
+# -- end to end -------------------------------------------------------------------
+
+
+def test_a_20000_id_manifest_becomes_four_batches_and_every_id_is_updated(
+    emu, env, run, tmp_path
+):
+    """20,000 ids in four batches of 5,000; tags applied; exit 0; no failed file."""
+    project, ids = make_files(emu, 20_000, tags=["status=pending"])
+    subjects = [f"subject_id=SBJ{i % 7:05d};assay=WGS" for i in range(20_000)]
+    rows = [(d, s, "status=pending", "qc=pass", "") for d, s in zip(ids, subjects)]
+    path = write_manifest(tmp_path / "tags.csv", rows)
+
+    ran = run("tag", "--project", project, "--manifest", path, *POLL)
+    assert ran.code == 0, ran.err
+    assert emu.batches_created == 4
+    assert [b.items for b in emu.batches] == [5000] * 4
+    assert "Done: updated 20,000 · failed 0 · rejected 0 · unknown 0" in ran.out
+    assert "to send:  20,000 in 4 batches of at most 5,000" in ran.out
+    assert emu.data_tags(ids[8]) == (("subject_id=SBJ00001", "assay=WGS"), ("qc=pass",))
+    assert "batch 4/4" in ran.err  # plain progress lines off a terminal
+    assert not [name for name in os.listdir(tmp_path) if "failed" in name]
+
+
+def test_failed_and_rejected_rows_exit_1_and_are_written_for_another_go(
+    emu, env, run, tmp_path
+):
+    """Unknown, malformed and conflicting ids end in a CSV that reads back."""
+    project, ids = make_files(emu, 3)
+    ghost = "fil." + uuid.uuid4().hex
+    rows = [(d, "a=1", "", "", "") for d in ids + [ghost]]
+    rows += [("fil.NOPE", "a=1", "", "", ""), (ids[0], "", "a=1", "", "")]
+    path = write_manifest(tmp_path / "tags.csv", rows)
+    out = tmp_path / "again.csv"
+
+    ran = run(
+        "tag", "--project", project, "--manifest", path, "--failed-out", str(out), *POLL
+    )
+    assert ran.code == 1
+    assert "Done: updated 2 · failed 1 · rejected 2 · unknown 0" in ran.out
+    assert f"Data {ghost!r} was not found." in ran.out
+    assert "line 6: malformed data id 'fil.NOPE'" in ran.out
+    assert "lines 2, 7: asked both to add and to remove user tag 'a=1'" in ran.out
+    written = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert {row["dataId"]: row["outcome"] for row in written} == {
+        ids[0]: "rejected",
+        "fil.NOPE": "rejected",
+        ghost: "failed",
+    }
+    again = run("tag", "--manifest", str(out), "--dry-run")
+    assert again.code == 1  # still rejected rows, but it reads as a manifest
+    assert "3 rows, 3 distinct data ids" in again.out
+
+
+def test_the_failed_rows_go_to_a_timestamped_file_by_default(emu, env, run):
+    """Without --failed-out, problems go to icasdk-failed-<time>.csv here."""
+    project, _ = make_files(emu, 1)
+    ghost = "fil." + uuid.uuid4().hex
+    ran = run(
+        "tag",
+        "--project",
+        project,
+        "--ids",
+        "-",
+        "--add-user-tag",
+        "x",
+        *POLL,
+        stdin=ghost,
+    )
+    assert ran.code == 1
+    written = [name for name in os.listdir(".") if name.startswith("icasdk-failed-")]
+    assert len(written) == 1 and written[0] in ran.out
+
+
+def test_an_ids_file_with_tag_options_tags_every_id(emu, env, run, tmp_path):
+    """--ids with repeated tag options sends one group to every id."""
+    project, ids = make_files(emu, 3, tags=["old"])
+    path = tmp_path / "ids.txt"
+    path.write_text("\n".join(ids) + "\n")
+    ran = run(
+        "tag",
+        "--project",
+        project,
+        "--ids",
+        str(path),
+        "--add-user-tag",
+        "a=1",
+        "--add-user-tag",
+        "b=2",
+        "--remove-user-tag",
+        "old",
+        "--add-technical-tag",
+        "t",
+        *POLL,
+    )
+    assert ran.code == 0, ran.err
+    assert emu.data_tags(ids[2]) == (("a=1", "b=2"), ("t",))
+
+
+def test_the_project_can_come_from_the_environment(emu, env, run, monkeypatch):
+    """ICAV2_PROJECT_ID stands in for --project."""
+    project, ids = make_files(emu, 1)
+    monkeypatch.setenv("ICAV2_PROJECT_ID", project)
+    ran = run("tag", "--ids", "-", "--add-user-tag", "x", *POLL, stdin=ids[0])
+    assert ran.code == 0, ran.err
+
+
+def test_json_output_parses_and_holds_counts_and_problems(emu, env, run, tmp_path):
+    """--json prints one JSON document with the plan, counts and problems."""
+    project, ids = make_files(emu, 2)
+    path = write_manifest(
+        tmp_path / "m.csv", [(ids[0], "x", "", "", ""), ("bad", "x", "", "", "")]
+    )
+    ran = run("tag", "--project", project, "--manifest", path, "--json", *POLL)
+    assert ran.code == 1
+    document = json.loads(ran.out)
+    assert document["counts"] == {
+        "updated": 1,
+        "failed": 0,
+        "rejected": 1,
+        "unknown": 0,
+    }
+    assert document["problems"][0]["dataId"] == "bad"
+    assert document["plan"]["toSend"] == 1
+    assert document["batches"][0]["status"] == "SUCCEEDED"
+    assert document["failedOut"].startswith("icasdk-failed-")
+
+
+# -- dry runs ------------------------------------------------------------------------
+
+
+def test_a_dry_run_sends_nothing_and_needs_no_credentials(
+    emu, clean_env, run, tmp_path
+):
+    """--dry-run prints the plan, sends nothing, and works with no credentials."""
+    rows = [("fil." + uuid.uuid4().hex, "a", "", "", "") for _ in range(12)]
+    path = write_manifest(tmp_path / "m.csv", rows)
+    ran = run("tag", "--manifest", path, "--dry-run", "--batch-size", "5")
+    assert ran.code == 0, ran.err
+    assert "to send:  12 in 3 batches of at most 5" in ran.out
+    assert "Dry run: nothing was sent." in ran.out
+    assert emu.requests == []
+
+
+def test_a_dry_run_as_json_parses(emu, env, run, tmp_path):
+    """--dry-run --json prints the plan as JSON; rejected rows make it exit 1."""
+    path = write_manifest(tmp_path / "m.csv", [("bad", "a", "", "", "")])
+    ran = run("tag", "--manifest", path, "--dry-run", "--json", "--project", "p")
+    assert ran.code == 1
+    document = json.loads(ran.out)
+    assert document["dryRun"] is True and document["project"] == "p"
+    assert document["plan"]["rejected"][0]["reason"].startswith("line 2: malformed")
+    assert emu.requests == []
+
+
+# -- refused input: exit 2, file and line named, nothing sent ------------------------
+
+BAD_INPUTS = {
+    "no-dataId-column": (
+        b"id,addUserTags\nfil.x,a\n",
+        "line 1: has no 'dataId' column",
+    ),
+    "empty": (b"", "line 1: is empty"),
+    "separator-in-a-tag": (
+        HEADER.encode() + b"fol." + b"a" * 32 + b",a\\;b,,,\n",
+        "line 2: addUserTags 'a\\\\;b' tries to put ';' inside a tag",
+    ),
+    "binary": (b"dataId,addUserTags\n\x00\x9c\xff", "line 2: is not a text file"),
+    "not-utf8": (b"dataId,addUserTags\nfil.x,caf\xe9\n", "line 2: is not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_refused_by_file_and_line_and_nothing_is_sent(
+    emu, env, run, tmp_path, name
+):
+    """Each unreadable manifest exits 2 with its file and line; nothing is sent."""
+    project, _ = make_files(emu, 1)
+    content, message = BAD_INPUTS[name]
+    path = tmp_path / "m.csv"
+    path.write_bytes(content)
+    ran = run("tag", "--project", project, "--manifest", str(path))
+    assert ran.code == 2
+    assert f"error: ManifestError: {path}, {message}" in ran.err
+    assert ran.out == ""
+    assert emu.requests == []
+
+
+def test_an_option_tag_with_the_separator_is_refused(emu, env, run, tmp_path):
+    """--add-user-tag 'a;b' exits 2, naming the option; nothing is sent."""
+    path = tmp_path / "ids.txt"
+    path.write_text("fil." + "a" * 32 + "\n")
+    ran = run("tag", "--project", "p", "--ids", str(path), "--add-user-tag", "a;b")
+    assert ran.code == 2
+    assert "--add-user-tag: 'a;b': a tag cannot contain ';'" in ran.err
+    assert emu.requests == []
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--ids", "ids.txt"], "needs at least one --add-user-tag"),
+        (["--manifest", "m.csv", "--add-user-tag", "x"], "tag options go with --ids"),
+        (
+            ["--ids", "ids.txt", "--add-user-tag", "x", "--batch-size", "100001"],
+            "--batch-size: batch_size must be between 1 and 100,000",
+        ),
+        (["--ids", "ids.txt", "--add-user-tag", "x", "--project", ""], "no project"),
+    ],
+)
+def test_bad_usage_exits_2_and_sends_nothing(emu, env, run, tmp_path, argv, message):
+    """Contradictory or missing options exit 2 with a message; nothing is sent."""
+    (tmp_path / "ids.txt").write_text("fil." + "a" * 32 + "\n")
+    (tmp_path / "m.csv").write_text(HEADER)
+    ran = run("tag", *argv)
+    assert ran.code == 2
+    assert message in ran.err
+    assert emu.requests == []
+
+
+def test_argparse_usage_errors_exit_2(run):
+    """An unknown option or a missing --manifest/--ids exits 2."""
+    assert run("tag").code == 2
+    assert run("tag", "--manifest", "x", "--frobnicate").code == 2
+
+
+# -- credentials: exit 3 ------------------------------------------------------------
+
+
+def test_an_expired_token_exits_3_before_any_call(emu, clean_env, run, monkeypatch):
+    """An expired ICAV2_ACCESS_TOKEN is refused locally, exit 3, nothing sent."""
+    monkeypatch.setenv("ICAV2_BASE_URL", emu.base_url)
+    monkeypatch.setenv("ICAV2_ACCESS_TOKEN", jwt(time.time() - 60))
+    ran = run(
+        "tag",
+        "--project",
+        "p",
+        "--ids",
+        "-",
+        "--add-user-tag",
+        "x",
+        stdin="fil." + "a" * 32,
+    )
+    assert ran.code == 3
+    assert (
+        "error: CredentialsError: the access token from the environment expired"
+        in ran.err
+    )
+    assert emu.requests == []
+
+
+def test_no_credentials_exit_3(emu, clean_env, run, monkeypatch):
+    """No key or token anywhere: exit 3 with where to set one."""
+    monkeypatch.setenv("ICAV2_BASE_URL", emu.base_url)
+    ran = run(
+        "tag",
+        "--project",
+        "p",
+        "--ids",
+        "-",
+        "--add-user-tag",
+        "x",
+        stdin="fil." + "a" * 32,
+    )
+    assert ran.code == 3
+    assert "no credentials: set ICAV2_X_API_KEY" in ran.err
+    assert emu.requests == []
+
+
+def test_a_refused_key_exits_3(emu, env, run, monkeypatch):
+    """A 401 from the service exits 3."""
+    project, ids = make_files(emu, 1)
+    monkeypatch.setenv("ICAV2_X_API_KEY", "not-the-key")
+    ran = run(
+        "tag", "--project", project, "--ids", "-", "--add-user-tag", "x", stdin=ids[0]
+    )
+    assert ran.code == 3
+    assert "UnauthorizedException" in ran.out
+
+
+def test_a_token_from_the_icav2_session_file_is_used(emu, clean_env, run, monkeypatch):
+    """With no variables, the icav2 session file supplies token and project."""
+    project, ids = make_files(emu, 1)
+    token = jwt(time.time() + 3600)
+    emu.add_credential(access_token=token)
+    folder = clean_env / "home" / ".icav2"
+    folder.mkdir()
+    (folder / ".session.ica.yaml").write_text(
+        f"access-token: {token}\nproject-id: {project}\n"
+    )
+    ran = run(
+        "tag",
+        "--base-url",
+        emu.base_url,
+        "--ids",
+        "-",
+        "--add-user-tag",
+        "x",
+        *POLL,
+        stdin=ids[0],
+    )
+    assert ran.code == 0, ran.err
+    assert emu.data_tags(ids[0]) == (("x",), ())
+
+
+# -- a real process -------------------------------------------------------------------
+
+
+def icasdk_command():
+    """The installed console script, else the module run by this Python."""
+    script = shutil.which("icasdk", path=os.path.dirname(sys.executable))
+    return [script] if script else [sys.executable, "-m", "icasdk.cli"]
+
+
+def test_the_console_script_tags_from_a_manifest(emu, env, tmp_path):
+    """``icasdk tag`` as a real subprocess updates the files and exits 0."""
+    project, ids = make_files(emu, 3)
+    path = write_manifest(tmp_path / "m.tsv", [(d, "x", "", "", "") for d in ids])
+    completed = subprocess.run(
+        [
+            *icasdk_command(),
+            "tag",
+            "--project",
+            project,
+            "--manifest",
+            path,
+            "--json",
+            *POLL,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["counts"]["updated"] == 3
+    assert emu.data_tags(ids[1]) == (("x",), ())
