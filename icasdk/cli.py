@@ -245,19 +245,37 @@ def _setup_logging(verbose: int) -> None:
 
 def command_tag(args: argparse.Namespace) -> int:
     """Read, plan, and (unless a dry run) send, wait and report."""
-    try:
-        tagging.check_batch_size(args.batch_size)
-    except ValueError as err:
-        raise UsageError(f"--batch-size: {err}") from None
-    source = read_input(args)
-    if source.ignored_columns:
-        shown = ", ".join(source.ignored_columns)
-        print_warning(f"{source.source}: ignoring columns {shown}")
-    plan = tagging.plan_tag_updates(source.rows, batch_size=args.batch_size)
+    plan = plan_from_args(args)
     if args.dry_run:
         print_plan(plan, args.json, project=args.project)
         return EXIT_PROBLEMS if plan.rejected else EXIT_OK
 
+    if plan.batches:
+        result = send_plan(plan, args)
+    else:
+        print_warning("nothing to send: every row was rejected")
+        result = plan.run(api=None, project_id=args.project or "")
+    failed_out = write_problems(result, args.failed_out)
+    print_result(result, args.json, plan=plan, failed_out=failed_out)
+    return result_exit_code(result)
+
+
+def plan_from_args(args: argparse.Namespace) -> tagging.TagPlan:
+    """The plan for the input the options name."""
+    try:
+        tagging.check_batch_size(args.batch_size)
+    except ValueError as err:
+        raise UsageError(f"--batch-size: {err}") from None
+
+    source = read_input(args)
+    if source.ignored_columns:
+        shown = ", ".join(source.ignored_columns)
+        print_warning(f"{source.source}: ignoring columns {shown}")
+    return tagging.plan_tag_updates(source.rows, batch_size=args.batch_size)
+
+
+def send_plan(plan: tagging.TagPlan, args: argparse.Namespace) -> tagrun.TagResult:
+    """Resolve settings and credentials, then run the plan with progress."""
     settings = environment.load_settings(
         base_url=args.base_url, project_id=args.project
     )
@@ -266,11 +284,12 @@ def command_tag(args: argparse.Namespace) -> int:
     if not args.json:
         print(format_plan(plan, project, show_rejected=False))
         sys.stdout.flush()
+
     wait_options = {
         "initial_interval": args.poll_interval,
         "max_interval": max(args.poll_interval, waiters.MAX_INTERVAL),
     }
-    result = run_plan(
+    return run_plan(
         plan,
         configuration,
         project,
@@ -278,9 +297,6 @@ def command_tag(args: argparse.Namespace) -> int:
         show_progress=not args.no_progress,
         wait_options=wait_options,
     )
-    failed_out = write_problems(result, args.failed_out)
-    print_result(result, args.json, plan=plan, failed_out=failed_out)
-    return result_exit_code(result)
 
 
 def read_input(args: argparse.Namespace) -> manifest.Manifest:

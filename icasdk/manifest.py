@@ -21,6 +21,10 @@ a manifest written back could not hold). Quoting a whole cell is ordinary
 CSV and fine: ``"a;b"`` is the two tags ``a`` and ``b``. A malformed id, or
 an id asked both to add and to remove a tag, is left for the planner to
 reject and report while the rest goes ahead.
+
+TODO(#5): the date fields of a data update group (``willBeArchivedAt``,
+``willBeDeletedAt`` and their clear flags) have no manifest columns yet; the
+issue asks only for tags.
 """
 
 from __future__ import annotations

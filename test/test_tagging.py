@@ -348,3 +348,41 @@ def test_the_result_converts_to_json_data(emu, api):
     assert data["counts"][UPDATED] == 1
     assert [p["dataId"] for p in data["problems"]] == ["bad"]
     assert data["batches"][0]["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_under_random_faults_every_id_ends_in_exactly_one_outcome(seed):
+    """With creates and reads failing at random, the outcome counts still add up."""
+    with Emulator(pace=100_000) as emu:
+        project, ids = make_files(emu, 30)
+        rows = [(i, ADD_A) for i in ids] + [(new_id(), ADD_B), ("bad", ADD_A)]
+        emu.faults.inject(
+            "disconnect_after",
+            operation="createProjectDataUpdateBatch",
+            probability=0.3,
+            seed=seed,
+        )
+        emu.faults.inject(
+            "server_error",
+            operation="createProjectDataUpdateBatch",
+            probability=0.2,
+            seed=seed + 10,
+        )
+        emu.faults.inject(
+            "server_error",
+            operation="getProjectDataUpdateBatchItems",
+            probability=0.02,
+            seed=seed + 20,
+        )
+        configuration = emu.configuration()
+        configuration.retries = 0
+        with icasdk.ApiClient(configuration) as client:
+            api = ProjectDataUpdateBatchApi(client)
+            plan = plan_tag_updates(rows, batch_size=4)
+            result = plan.run(api, project, wait_options=FAST)
+    assert sorted(result.outcomes) == sorted({row[0] for row in rows})
+    assert sum(result.counts.values()) == plan.data_ids == 32
+    assert result.counts[REJECTED] == 1
+    assert result.counts[UPDATED] and result.counts[UNKNOWN]  # the faults did bite
+    posts = [r for r in emu.requests if r.method == "POST"]
+    assert len(posts) == len(plan.batches)  # nothing was ever sent twice

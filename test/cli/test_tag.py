@@ -383,3 +383,19 @@ def test_the_console_script_tags_from_a_manifest(emu, env, tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["counts"]["updated"] == 3
     assert emu.data_tags(ids[1]) == (("x",), ())
+
+
+# -- nothing to send -------------------------------------------------------------
+
+
+def test_with_every_row_rejected_nothing_is_sent_and_no_login_is_needed(
+    emu, clean_env, run, tmp_path
+):
+    """All rows rejected: exit 1, the rows written back, no credentials asked for."""
+    path = write_manifest(tmp_path / "m.csv", [("bad", "a", "", "", "")])
+    ran = run("tag", "--manifest", path, "--failed-out", str(tmp_path / "f.csv"))
+    assert ran.code == 1
+    assert "nothing to send" in ran.err
+    assert "Done: updated 0 · failed 0 · rejected 1 · unknown 0" in ran.out
+    assert (tmp_path / "f.csv").exists()
+    assert emu.requests == []
