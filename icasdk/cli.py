@@ -196,20 +196,24 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: typing.Optional[typing.Sequence[str]] = None) -> int:
     """Run the ``icasdk`` command; the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["emulator"]:
+        return run_guarded(command_emulator, args_list[1:])
+
     try:
-        if args_list[:1] == ["emulator"]:
-            return command_emulator(args_list[1:])
         args = build_parser().parse_args(args_list)
     except SystemExit as done:  # argparse after --help or a usage error
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     _setup_logging(args.verbose)
+    commands = {"tag": command_tag, "batch": command_batch, "demo": command_demo}
+    return run_guarded(commands[args.command], args)
 
+
+def run_guarded(command: typing.Callable[[typing.Any], int], argument) -> int:
+    """Run a command; icasdk errors become a message and an exit status."""
     try:
-        if args.command == "tag":
-            return command_tag(args)
-        if args.command == "batch":
-            return command_batch(args)
-        return command_demo(args)
+        return command(argument)
+    except SystemExit as done:  # the emulator's own argument parser
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
     except KeyboardInterrupt:
         print_error("interrupted; batches already created go on in ICA")
         return 130
@@ -220,7 +224,7 @@ def main(argv: typing.Optional[typing.Sequence[str]] = None) -> int:
 
 def exit_code_for(err: BaseException) -> int:
     """The exit status for an error that ended a command."""
-    if isinstance(err, (environment.CredentialsError,)):
+    if isinstance(err, environment.CredentialsError):
         return EXIT_AUTH
     if isinstance(err, exceptions.ApiException) and err.status in (401, 403):
         return EXIT_AUTH
@@ -658,8 +662,21 @@ def format_item_counts(counts: typing.Mapping[str, int]) -> str:
 # icasdk emulator
 
 
+def require_emulator(command: str) -> None:
+    """Raise a UsageError naming the extra to install when the emulator can't load."""
+    try:
+        import icasdk.emulator  # noqa: F401  (loads its dependencies)
+    except ImportError as err:
+        msg = (
+            f"icasdk {command} needs the emulator's dependencies ({err.name} is "
+            "missing): pip install 'icasdk[emulator,cli]'"
+        )
+        raise UsageError(msg) from None
+
+
 def command_emulator(argv: typing.List[str]) -> int:
     """Serve the emulator: ``python -m icasdk.emulator`` under another name."""
+    require_emulator("emulator")
     from icasdk.emulator.__main__ import build_parser as emulator_parser
     from icasdk.emulator.__main__ import main as emulator_main
 
@@ -677,6 +694,7 @@ def command_emulator(argv: typing.List[str]) -> int:
 
 def command_demo(args: argparse.Namespace) -> int:
     """Tag files on an in-process emulator, end to end, and explain the result."""
+    require_emulator("demo")
     from icasdk import demo
     from icasdk.emulator import Emulator
 
