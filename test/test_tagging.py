@@ -386,3 +386,28 @@ def test_under_random_faults_every_id_ends_in_exactly_one_outcome(seed):
     assert result.counts[UPDATED] and result.counts[UNKNOWN]  # the faults did bite
     posts = [r for r in emu.requests if r.method == "POST"]
     assert len(posts) == len(plan.batches)  # nothing was ever sent twice
+
+
+def test_the_guides_python_example_runs_against_the_emulator(
+    emu, tmp_path, monkeypatch, capsys
+):
+    """The Python block of docs/guides/bulk-tagging.md tags the files it names."""
+    import pathlib
+    import re
+
+    guide = pathlib.Path(__file__).parent.parent / "docs/guides/bulk-tagging.md"
+    code = re.search(r"```python\n(.*?)```", guide.read_text(), re.S).group(1)
+    project = emu.create_project("guide")
+    named = "fil.0123456789abcdef0123456789abcdef"  # named by the guide; not here
+    other = emu.create_data(project, "/a.txt")
+    (tmp_path / "tags.csv").write_text(f"dataId,addUserTags\n{other},x\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ICAV2_BASE_URL", emu.base_url)
+    monkeypatch.setenv("ICAV2_X_API_KEY", emu.api_key)
+    monkeypatch.setenv("ICAV2_PROJECT_ID", project)
+    exec(compile(code, str(guide), "exec"), {})
+    out = capsys.readouterr().out
+    assert emu.data_tags(other) == (("x",), ())
+    assert "'updated': 1, 'failed': 1" in out  # the named id is not in the project
+    assert f"{named} failed" in out
