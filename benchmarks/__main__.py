@@ -1,0 +1,7 @@
+"""``python -m benchmarks``: run every benchmark, print the table, write JSON."""
+
+import sys
+
+from benchmarks.run import main
+
+sys.exit(main())
