@@ -1,0 +1,131 @@
+"""The benchmark runner: it runs end to end on tiny sizes, so it cannot rot.
+
+No figure is checked: a smoke run on a shared machine measures nothing. What
+is checked is that every benchmark ran for the floor and icasdk, that libica
+was measured or skipped with a reason, and that the table and JSON came out.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import bodies, planning, run
+from benchmarks.contenders import unavailable
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def test_tiny_run_measures_every_benchmark(tmp_path, capsys):
+    """A tiny run fills every row for the floor and icasdk and writes the JSON."""
+    output = tmp_path / "results.json"
+
+    assert run.main(["--tiny", f"--output={output}"]) == 0
+
+    report = json.loads(output.read_text(encoding="utf-8"))
+    keys = [row["key"] for row in report["rows"]]
+    assert keys == [
+        "import",
+        "parse_small",
+        "parse_large",
+        "retained_large",
+        "call_page",
+        "call_small",
+        "create",
+        "paging",
+        "paging_peak_base",
+        "paging_peak",
+        "planning",
+    ]
+    libica_missing = unavailable("libica")
+    for row in report["rows"]:
+        contenders = row["contenders"]
+        assert contenders["icasdk"]["median"] > 0, row["key"]
+        if row["key"] != "planning":
+            assert contenders["floor"]["median"] > 0, row["key"]
+        if libica_missing:
+            assert contenders["libica"] == {"skipped": libica_missing}
+        else:
+            assert "median" in contenders["libica"] or "skipped" in contenders["libica"]
+    assert report["tiny"] is True
+    assert report["machine"]["cpus"]
+
+    table = capsys.readouterr().out
+    assert "2 parse 10 items" in table
+    assert "6 plan 100 manifest rows (CPU)" in table
+
+
+def test_runner_refuses_to_run_without_the_floor():
+    """Ratios need the floor and icasdk, so neither can be left out."""
+    with pytest.raises(SystemExit):
+        run.main(["--tiny", "--contenders=icasdk"])
+
+
+def test_bodies_match_the_definition():
+    """Every body the benchmarks send or parse passes both validators."""
+    bodies.check_valid("ProjectDataUpdateBatch", bodies.batch())
+    bodies.check_valid("ProjectDataUpdateBatchItemPagedList", bodies.items_page(40))
+    bodies.check_valid(
+        "ProjectDataUpdateBatchItemPagedList", bodies.items_page(3, last=True)
+    )
+    bodies.check_valid(
+        "CreateProjectDataUpdateBatch", bodies.create_request(bodies.data_ids(5))
+    )
+
+
+def test_a_broken_body_is_refused():
+    """A body that breaks the definition stops the runner before any timing."""
+    page = bodies.items_page(2)
+    page["items"][1]["processing"]["status"] = "DONE"
+
+    with pytest.raises(bodies.InvalidBody, match="processing"):
+        bodies.check_valid("ProjectDataUpdateBatchItemPagedList", page)
+
+
+def test_planning_manifest_is_planned_as_meant(tmp_path):
+    """The manifest's repeats merge and its bad rows are rejected, none lost."""
+    text, distinct = planning.manifest_text(4_000)
+    path = tmp_path / "manifest.csv"
+    path.write_text(text, encoding="utf-8")
+
+    planned, requests = planning.plan(str(path))
+
+    planning.check(planned, 4_000, distinct)
+    assert len(requests) == len(planned.batches) == 1
+    assert len(planned.rejected) == 2
+
+
+def _row(kind, target, floor, icasdk, libica=None, base=None):
+    row = run.Row("key", "title", "s", kind, target)
+    row.samples = {"floor": [floor], "icasdk": [icasdk]}
+    if libica is not None:
+        row.samples["libica"] = [libica]
+    if base is not None:
+        row.base = {"icasdk": base, "libica": base}
+    return row
+
+
+def test_a_target_needs_the_ratio_and_a_lead_over_libica():
+    """Met means within the ratio of the floor and faster than libica."""
+    assert _row("ratio", 2.0, 1.0, 1.9, libica=3.0).met() is True
+    assert _row("ratio", 2.0, 1.0, 2.1, libica=3.0).met() is False
+    assert _row("ratio", 2.0, 1.0, 1.9, libica=1.5).met() is False
+    assert _row("ratio", 2.0, 1.0, 1.9).met() is True
+
+
+def test_growth_and_cpu_targets():
+    """Growth compares a client with itself at the small size; CPU is absolute."""
+    assert _row("growth", 1.2, 5.0, 11.0, libica=12.0, base=10.0).met() is True
+    assert _row("growth", 1.2, 5.0, 13.0, libica=14.0, base=10.0).met() is False
+    assert _row("cpu", 1.0, 0.0, 0.9).met() is True
+    assert _row("cpu", 1.0, 0.0, 1.1).met() is False
+    assert _row("info", None, 1.0, 9.0).met() is None
+
+
+def test_values_read_as_a_person_would():
+    """Seconds and bytes come out in the unit that fits."""
+    assert run.format_value(0.00213, "s") == "2.13 ms"
+    assert run.format_value(1.5, "s") == "1.5 s"
+    assert run.format_value(3 * 1024**2, "B") == "3.0 MiB"
+    assert run.format_value(None, "s") == "-"
