@@ -33,7 +33,9 @@ VALIDATION = (icasdk.ApiTypeError, icasdk.ApiValueError)
 FILE = "fil." + "0123456789abcdef" * 2
 UUID = "0c0f6a2e-8d5a-4b8e-9d0a-2b8f0e1c9a11"
 EXAMPLES = int(os.environ.get("ICASDK_FUZZ_EXAMPLES", "120"))
-"""Examples per fuzz test; raise it (and unset derandomize) to explore more."""
+"""Examples per fuzz test; raise it (and set ICASDK_FUZZ_RANDOM) to explore more."""
+FUZZ_TIMEOUT = 60 + EXAMPLES // 10
+"""Seconds a fuzz test may take: more when more examples are asked for."""
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -459,6 +461,7 @@ def _outcome(target: Target, call: typing.Callable[[], object]) -> str:
     return "sent"
 
 
+@pytest.mark.timeout(FUZZ_TIMEOUT)
 @FUZZ
 @given(body=BODIES)
 def test_fuzzed_bodies_are_refused_or_sent(target, body):
@@ -482,6 +485,7 @@ def test_fuzzed_bodies_are_refused_or_sent(target, body):
         event("sent, batch created")
 
 
+@pytest.mark.timeout(FUZZ_TIMEOUT)
 @FUZZ
 @given(
     fields=st.dictionaries(
@@ -521,6 +525,7 @@ PARAMETER_NAMES = st.sampled_from(
 )
 
 
+@pytest.mark.timeout(FUZZ_TIMEOUT)
 @FUZZ
 @given(
     operation=st.sampled_from(["create", "batch", "items", "item"]),
