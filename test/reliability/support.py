@@ -97,6 +97,13 @@ class Received:
     headers: typing.Dict[str, str]
     body: bytes
 
+    def header(self, name: str) -> typing.Optional[str]:
+        """The value of header ``name``, in any case, or None."""
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
 
 Handler = typing.Callable[[Received], Raw]
 
