@@ -130,7 +130,9 @@ def _settled(world: World, attempts: int) -> bool:
 
 @pytest.mark.parametrize("operation", OPERATIONS)
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_fault_on_operation(world, make_client, sleeps, caplog, fault, operation):
+def test_fault_on_operation(
+    world, make_client, sleeps, caplog, figures, fault, operation
+):
     """Each fault on each operation: the right outcome, requests and batch count."""
     settings, on_get, on_post = FAULTS[fault]
     expect = on_post if operation == CREATE else on_get
@@ -143,17 +145,25 @@ def test_fault_on_operation(world, make_client, sleeps, caplog, fault, operation
     if expect.error is None:
         response = call(api, world, operation, timeout=timeout)
         assert 200 <= response.status <= 299
+        outcome = f"{response.status} after {len(sleeps.waits)} retries"
     else:
         with pytest.raises(expect.error) as caught:
             call(api, world, operation, timeout=timeout)
         for word in expect.message:
             assert word in str(caught.value), str(caught.value)
+        outcome = type(caught.value).__name__
 
     assert _settled(world, expect.attempts)
     assert len(world.emu.requests) == expect.attempts, world.emu.requests
     assert world.emu.batches_created - before == expect.batches
     retries = [r for r in caplog.records if "retrying" in r.getMessage()]
     assert len(retries) == len(sleeps.waits) == expect.attempts - 1
+    figures[f"fault: {fault} on {operation}"] = {
+        "caller sees": outcome,
+        "requests": len(world.emu.requests),
+        "new batches": world.emu.batches_created - before,
+        "waits": [round(wait, 2) for wait in sleeps.waits],
+    }
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)

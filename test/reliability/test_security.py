@@ -63,7 +63,8 @@ class Seen:
 
     def error(self, err: BaseException) -> None:
         self.add(err)
-        self.texts.append("".join(traceback.format_exception(err)))
+        lines = traceback.format_exception(type(err), err, err.__traceback__)
+        self.texts.append("".join(lines))
 
     def leaks(self, secrets: typing.Sequence[str] = SECRETS) -> typing.List[str]:
         return sorted({s for text in self.texts for s in leaked(text, secrets)})
