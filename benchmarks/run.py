@@ -56,24 +56,24 @@ class Sizes:
     repeats, and its median is taken over all of them.
     """
 
-    rounds: int = 3
+    rounds: int = 5
     """Contenders take turns this many times; each turn is a fresh worker."""
     import_runs: int = 11
     page_small: int = 1_000
     page_large: int = 10_000
-    parse_repeats_small: int = 9
-    parse_repeats_large: int = 3
+    parse_repeats_small: int = 5
+    parse_repeats_large: int = 2
     call_page_items: int = 1_000
-    call_page_repeats: int = 11
-    call_small_repeats: int = 67
+    call_page_repeats: int = 7
+    call_small_repeats: int = 41
     create_ids: int = 10_000
-    create_repeats: int = 5
+    create_repeats: int = 3
     paging_total: int = 100_000
     paging_base: int = 10_000
     paging_page_size: int = 1_000
     paging_repeats: int = 1
     planning_rows: int = 100_000
-    planning_repeats: int = 3
+    planning_repeats: int = 2
 
 
 FULL = Sizes()
