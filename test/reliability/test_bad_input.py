@@ -442,21 +442,29 @@ def _points_into(value: typing.Any, path: typing.Sequence[typing.Any]) -> bool:
     return True
 
 
-def _outcome(target: Target, call: typing.Callable[[], object]) -> str:
+def _count(figures: dict, name: str, outcome: str) -> None:
+    """Count one fuzz outcome in the figures, and as a hypothesis event."""
+    event(outcome)
+    counts = figures.setdefault(name, {})
+    counts[outcome] = counts.get(outcome, 0) + 1
+
+
+def _outcome(target: Target, figures: dict, call: typing.Callable[[], object]) -> str:
     """'refused' (nothing sent) or 'sent'; fails on any undocumented exception."""
+    name = "fuzz: parameters of the four operations"
     before = len(target.emu.requests)
     try:
         call()
     except VALIDATION as err:
-        event("refused before sending")
+        _count(figures, name, "refused before sending")
         assert len(target.emu.requests) == before, "refused, yet sent"
         assert err.errors and all(isinstance(e.path, tuple) for e in err.errors)
         return "refused"
     except icasdk.ApiException as err:
-        event(f"sent, answered {err.status}")
+        _count(figures, name, f"sent, answered {err.status}")
         assert err.status != 500, str(err)
     else:
-        event("sent, answered 2xx")
+        _count(figures, name, "sent, answered 2xx")
     assert len(target.emu.requests) == before + 1
     return "sent"
 
@@ -464,8 +472,9 @@ def _outcome(target: Target, call: typing.Callable[[], object]) -> str:
 @pytest.mark.timeout(FUZZ_TIMEOUT)
 @FUZZ
 @given(body=BODIES)
-def test_fuzzed_bodies_are_refused_or_sent(target, body):
+def test_fuzzed_bodies_are_refused_or_sent(target, figures, body):
     """Any create body: a validation error at a path inside it, or a real call."""
+    name = "fuzz: create bodies"
     call = lambda: target.api.create_project_data_update_batch(  # noqa: E731
         path_params={"projectId": target.project_id}, body=body
     )
@@ -473,16 +482,16 @@ def test_fuzzed_bodies_are_refused_or_sent(target, body):
     try:
         call()
     except VALIDATION as err:
-        event("refused before sending")
+        _count(figures, name, "refused before sending")
         assert len(target.emu.requests) == before, "refused, yet sent"
         for error in err.errors:
             assert _points_into(body, error.path), (error, body)
     except icasdk.ApiException as err:
-        event(f"sent, answered {err.status}")
+        _count(figures, name, f"sent, answered {err.status}")
         assert err.status in (400, 404), str(err)
         assert len(target.emu.requests) == before + 1
     else:
-        event("sent, batch created")
+        _count(figures, name, "sent, batch created")
 
 
 @pytest.mark.timeout(FUZZ_TIMEOUT)
@@ -510,7 +519,7 @@ def test_fuzzed_model_keywords_raise_only_validation_errors(fields):
 
 PARAMETER_VALUES = st.one_of(
     ANYTHING,
-    st.integers(min_value=0, max_value=10**6),
+    st.integers(min_value=-5, max_value=10**6),
     st.uuids(),
     st.uuids().map(str),
     _text(40),
@@ -518,30 +527,65 @@ PARAMETER_VALUES = st.one_of(
         st.sampled_from(["INITIALISED", "UPDATED", "FAILED", "BOGUS", ""]), max_size=3
     ),
 )
-PARAMETER_NAMES = st.sampled_from(
-    ["projectId", "batchId", "itemId", "status", "pageSize", "pageOffset"]
-    + ["pageToken", "sort"] * 3
-    + ["page_size", "x"]
+REAL = "<the real id>"
+"""Stands for the target's project, batch or item id, filled in by the test."""
+PATHS = {
+    "create": ("projectId",),
+    "batch": ("projectId", "batchId"),
+    "items": ("projectId", "batchId"),
+    "item": ("projectId", "batchId", "itemId"),
+}
+GOOD_QUERIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.lists(st.sampled_from(["UPDATED", "FAILED", "INITIALISED"])),
+        "pageSize": st.one_of(st.integers(1, 1000), st.integers(1, 1000).map(str)),
+        "pageOffset": st.integers(0, 10).map(str),
+    },
 )
+
+
+@st.composite
+def parameter_sets(draw):
+    """An operation, and its path and query parameters broken in 0-2 places."""
+    operation = draw(st.sampled_from(sorted(PATHS)))
+    path_params: typing.Any = dict.fromkeys(PATHS[operation], REAL)
+    query_params: typing.Any = draw(GOOD_QUERIES) if operation == "items" else None
+    for _ in range(draw(st.integers(0, 2))):
+        where = draw(st.sampled_from(["path", "query"] if query_params else ["path"]))
+        params = path_params if where == "path" else query_params
+        change = draw(st.sampled_from(["replace", "drop", "add", "whole"]))
+        if change == "whole":
+            if where == "path":
+                path_params = draw(ANYTHING)
+            else:
+                query_params = draw(ANYTHING)
+            break
+        if change == "add":
+            name = draw(st.sampled_from(["pageToken", "sort", "page_size", "itemId"]))
+            params[name] = draw(PARAMETER_VALUES)
+        elif params:
+            name = draw(st.sampled_from(sorted(params)))
+            if change == "drop":
+                del params[name]
+            else:
+                params[name] = draw(PARAMETER_VALUES)
+    return operation, path_params, query_params
 
 
 @pytest.mark.timeout(FUZZ_TIMEOUT)
 @FUZZ
-@given(
-    operation=st.sampled_from(["create", "batch", "items", "item"]),
-    path_params=_maybe(st.dictionaries(PARAMETER_NAMES, PARAMETER_VALUES, max_size=4)),
-    query_params=st.one_of(
-        st.none(), st.dictionaries(PARAMETER_NAMES, PARAMETER_VALUES, max_size=3)
-    ),
-    real_ids=st.booleans(),
-)
-def test_fuzzed_parameters_are_refused_or_sent(
-    target, operation, path_params, query_params, real_ids
-):
+@given(case=parameter_sets())
+def test_fuzzed_parameters_are_refused_or_sent(target, figures, case):
     """Any path and query values: refused at a parameter's path, or a real call."""
-    if real_ids and isinstance(path_params, dict):
-        path_params = dict(path_params, batchId=target.batch_id, itemId=target.item_id)
-        path_params.setdefault("projectId", target.project_id)
+    operation, path_params, query_params = case
+    if isinstance(path_params, dict):
+        real = {"projectId": target.project_id, "batchId": target.batch_id}
+        real["itemId"] = target.item_id
+        path_params = {
+            name: real[name] if value == REAL and name in real else value
+            for name, value in path_params.items()
+        }
     extra = {}
     if operation == "items" and query_params is not None:
         extra["query_params"] = query_params
@@ -549,5 +593,5 @@ def test_fuzzed_parameters_are_refused_or_sent(
     def call():
         return _call(target, operation, path_params=path_params, **extra)
 
-    if _outcome(target, call) == "sent":
+    if _outcome(target, figures, call) == "sent":
         assert isinstance(path_params, typing.Mapping)

@@ -477,7 +477,7 @@ def _related(a: typing.Sequence, b: typing.Sequence) -> bool:
 @pytest.mark.timeout(FUZZ_TIMEOUT)
 @FUZZ
 @given(case=broken_answers())
-def test_generated_hostile_bodies(hostile, case):
+def test_generated_hostile_bodies(hostile, figures, case):
     """Broken real bodies: data or a documented error; strict errors sit at a break."""
     operation, document, changed = case
     status = real_answers()[operation][0]
@@ -491,14 +491,24 @@ def test_generated_hostile_bodies(hostile, case):
         response = call(hostile.api("warn"), operation)
     except DOCUMENTED as err:
         assert isinstance(err, VALIDATION) and err.response is not None, err
+        _count(figures, "warn", type(err).__name__)
     else:
         assert response.status == status
+        _count(figures, "warn", "returned the data")
 
     try:
         call(hostile.api("strict"), operation)
     except VALIDATION as err:
+        _count(figures, "strict", type(err).__name__)
         for error in err.errors:
             assert any(_related(error.path, path) for path in changed), (
                 error,
                 changed,
             )
+    else:
+        _count(figures, "strict", "returned the data")
+
+
+def _count(figures: dict, mode: str, outcome: str) -> None:
+    counts = figures.setdefault(f"hostile generated bodies: {mode} mode", {})
+    counts[outcome] = counts.get(outcome, 0) + 1
