@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import ipaddress
 import json
 import logging
 import platform
@@ -25,12 +26,13 @@ import threading
 import time
 import typing
 import urllib.parse
+import warnings
 
 import urllib3
 from urllib3 import exceptions as urllib3_errors
 
 from icasdk import __version__, exceptions, schemas
-from icasdk.configuration import Configuration
+from icasdk.configuration import Configuration, redact_url
 from icasdk.exceptions import SchemaError, render_path, shorten
 from icasdk.operations import HEADER, PATH, QUERY, Operation, Parameter, Response
 from icasdk.retries import RetryPolicy
@@ -107,6 +109,19 @@ def _declared_schema(
 # The client
 
 
+class InsecureCredentialsWarning(UserWarning):
+    """Credentials are about to be sent unencrypted to a host off this machine."""
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
 class ApiClient:
     """Calls operations over one thread-safe urllib3 pool; use it as a context manager.
 
@@ -130,6 +145,7 @@ class ApiClient:
         self.cookie = cookie
         self._transport = Transport(configuration)
         self._mismatches = _MismatchLog()
+        self._warned_plain_http = False
 
     def __enter__(self) -> ApiClient:
         return self
@@ -142,7 +158,7 @@ class ApiClient:
         self._transport.close()
 
     def __repr__(self) -> str:
-        return f"ApiClient(host={self.configuration.host!r})"
+        return f"ApiClient(host={redact_url(self.configuration.host)!r})"
 
     @property
     def user_agent(self) -> str:
@@ -243,11 +259,28 @@ class ApiClient:
             headers["Content-Type"] = sent_type
         if self.cookie:
             headers["Cookie"] = self.cookie
-        headers.update(self.configuration.auth_headers(operation.security))
+        credentials = self.configuration.auth_headers(operation.security)
+        headers.update(credentials)
         headers.update((p.name, _param_text(value)) for p, value in header_values)
 
         url = self.configuration.host + path + (f"?{query}" if query else "")
+        if credentials and not self._warned_plain_http:
+            self._warn_if_plain_http(url)
         return Request(operation.method.upper(), url, headers, payload)
+
+    def _warn_if_plain_http(self, url: str) -> None:
+        """Warn once when credentials would cross a network unencrypted."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
+            return
+
+        self._warned_plain_http = True
+        message = (
+            f"sending credentials over plain HTTP to {parts.hostname!r}: anyone on "
+            "the network can read them; use an https:// host"
+        )
+        log.warning(message)
+        warnings.warn(InsecureCredentialsWarning(message), stacklevel=4)
 
     @staticmethod
     def _checked(
@@ -322,7 +355,9 @@ class ApiClient:
             except urllib3_errors.HTTPError as err:
                 _log_attempt(request, type(err).__name__, attempt, started)
                 if not policy.should_retry_error(request.method, err):
-                    raise _connection_error(request, err, attempt) from err
+                    raise _connection_error(
+                        request, err, attempt, self.configuration.secrets
+                    ) from err
 
                 policy = policy.increment(request.method, request.path, error=err)
                 _log_retry(request, type(err).__name__, policy)
@@ -404,8 +439,8 @@ class ApiClient:
 
         try:
             document = json.loads(data)
-        except ValueError as err:
-            message = f"expected a JSON document, got {shorten(data)} ({err})"
+        except (ValueError, RecursionError) as err:
+            message = f"expected a JSON document, got {shorten(data)} ({err!r:.200})"
             raise exceptions.response_error(
                 [SchemaError((), message, False)], response
             ) from None
@@ -419,7 +454,10 @@ class ApiClient:
         response: urllib3.HTTPResponse,
     ) -> typing.Any:
         """The built value; mismatches logged, raised or ignored per the setting."""
-        value, errors = schemas.from_response(schema, document)
+        try:
+            value, errors = schemas.from_response(schema, document)
+        except exceptions.ApiValueError as err:  # nested too deeply to build
+            raise exceptions.response_error(err.errors, response) from None
         mode = self.configuration.response_validation
         if not errors or mode == "off":
             return value
@@ -458,7 +496,9 @@ class ApiClient:
         hint = ""
         if response.status == 401:
             hint = self._unauthorized_hint(operation)
-        return exceptions.exception_for_response(api_response, problem, hint)
+        return exceptions.exception_for_response(
+            api_response, problem, hint, self.configuration.secrets
+        )
 
     def _unauthorized_hint(self, operation: Operation) -> str:
         """What to do about a 401: configure a credential, or check the one sent."""
@@ -660,7 +700,7 @@ def _decode_problem(
         return None
     try:
         document = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(document, dict) or not PROBLEM_MEMBERS & document.keys():
         return None
@@ -674,7 +714,10 @@ def _decode_problem(
     if schema is None:
         return document
 
-    problem, errors = schemas.from_response(schema, document)
+    try:
+        problem, errors = schemas.from_response(schema, document)
+    except exceptions.ApiValueError:  # nested too deeply to build
+        return None
     if errors:
         log.debug(
             "error body is a Problem with %d mismatches: %s", len(errors), errors[0]
@@ -723,7 +766,10 @@ def _log_retry(
 
 
 def _connection_error(
-    request: Request, error: urllib3_errors.HTTPError, attempts: int
+    request: Request,
+    error: urllib3_errors.HTTPError,
+    attempts: int,
+    secrets: typing.Iterable[str],
 ) -> exceptions.ApiConnectionError:
     """The icasdk error for an attempt that got no answer, after the last retry."""
     timed_out = isinstance(error, urllib3_errors.ReadTimeoutError) or (
@@ -732,8 +778,9 @@ def _connection_error(
     )
     what = "timed out" if timed_out else "failed"
     tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-    where = request.url.split("?", 1)[0]
+    where = redact_url(request.url.split("?", 1)[0])
     message = f"{request.method} {where} {what} after {tries}: {error}"
+    message = exceptions.scrub(message, secrets)
     cls = exceptions.ApiTimeoutError if timed_out else exceptions.ApiConnectionError
     return cls(message, attempts)
 

@@ -226,8 +226,14 @@ class Configuration:
 
     @property
     def secrets(self) -> typing.Tuple[str, ...]:
-        """Every credential set, so that text can be checked or scrubbed of them."""
+        """Every credential set, so that text can be checked or scrubbed of them.
+
+        API keys, the access token, and passwords in the host or proxy URL.
+        """
         values = [*self.api_key.values(), self.access_token]
+        for url in (self.host, self.proxy):
+            if url and "@" in url:
+                values.append(urllib.parse.urlsplit(url).password)
         return tuple(value for value in values if value)
 
     # -- TLS and proxy ------------------------------------------------------
@@ -319,7 +325,7 @@ class Configuration:
     def __repr__(self) -> str:
         api_key = {scheme: REDACTED for scheme in self.api_key}
         shown = [
-            f"host={self.host!r}",
+            f"host={redact_url(self.host)!r}",
             f"api_key={api_key!r}",
             f"api_key_prefix={self.api_key_prefix!r}",
             f"access_token={REDACTED if self.access_token else None!r}",

@@ -105,6 +105,17 @@ def validation_error(
 
 # How much of a body that is not a Problem a message shows.
 MAX_SHOWN_BODY = 200
+# How much of each Problem field (title, detail, a parameter) a message shows.
+MAX_SHOWN_FIELD = 500
+REDACTED = "***"
+
+
+def scrub(text: str, secrets: typing.Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 class ApiException(OpenApiException):
@@ -126,6 +137,7 @@ class ApiException(OpenApiException):
         headers: typing.Optional[typing.Mapping[str, str]] = None,
         problem: typing.Optional[typing.Mapping[str, typing.Any]] = None,
         hint: str = "",
+        secrets: typing.Iterable[str] = (),
     ) -> None:
         raw = getattr(api_response, "response", None)
         self.status = status if status is not None else getattr(raw, "status", None)
@@ -136,7 +148,9 @@ class ApiException(OpenApiException):
         self.problem = problem
         self.hint = hint
         """What the caller can do about it, when the client knows (e.g. on a 401)."""
-        super().__init__(self._message())
+        # A server may echo the request back (a proxy's error page, a Problem
+        # detail): no credential the client holds may show in the message.
+        super().__init__(scrub(self._message(), secrets))
 
     def _message(self) -> str:
         head = " ".join(str(part) for part in (self.status, self.reason) if part)
@@ -202,11 +216,15 @@ def exception_for_response(
     api_response: typing.Any,
     problem: typing.Optional[typing.Mapping[str, typing.Any]] = None,
     hint: str = "",
+    secrets: typing.Iterable[str] = (),
 ) -> ApiException:
-    """The exception to raise for a non-2xx ``api_response`` (an ``ApiResponse``)."""
+    """The exception to raise for a non-2xx ``api_response`` (an ``ApiResponse``).
+
+    ``secrets`` are the client's credentials, kept out of the message.
+    """
     raw = api_response.response
     cls = exception_class_for(raw.status)
-    return cls(api_response=api_response, problem=problem, hint=hint)
+    return cls(api_response=api_response, problem=problem, hint=hint, secrets=secrets)
 
 
 def _describe_problem(
@@ -220,12 +238,27 @@ def _describe_problem(
     if title and reason and str(title).strip().lower() == reason.strip().lower():
         title = None
     detail = problem.get("detail")
-    text = ": ".join(str(part) for part in (title, detail) if part)
+    parts = (_field_text(part) for part in (title, detail) if part)
+    text = ": ".join(parts)
     parameters = problem.get("parameters")
     if isinstance(parameters, typing.Mapping) and parameters:
-        shown = ", ".join(f"{key}={value!r}" for key, value in parameters.items())
+        shown = ", ".join(
+            f"{_field_text(key)}={shorten(value, MAX_SHOWN_FIELD)}"
+            for key, value in list(parameters.items())[:20]
+        )
+        if len(parameters) > 20:
+            shown += f", and {len(parameters) - 20} more"
         text = f"{text} ({shown})" if text else shown
     return text
+
+
+def _field_text(value: typing.Any) -> str:
+    """A Problem field as text, cut in the middle when it is very long."""
+    text = str(value)
+    if len(text) <= MAX_SHOWN_FIELD:
+        return text
+    keep = (MAX_SHOWN_FIELD - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"
 
 
 def _describe_body(body: typing.Optional[bytes]) -> str:

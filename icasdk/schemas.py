@@ -31,6 +31,7 @@ import frozendict as _frozendict_package
 
 from icasdk.exceptions import SchemaError, shorten, validation_error
 
+
 def _dict_based_frozendict() -> type:
     """frozendict's class that subclasses dict, on every Python.
 
@@ -156,7 +157,7 @@ class Any(Type):
     nullable = True
 
     def _convert(self, value, path, errors, request):
-        return _freeze_json(value, path, errors)
+        return _freeze_json(value, path, errors, request)
 
     @property
     def expected(self) -> str:
@@ -234,6 +235,11 @@ class String(Type):
         return self._type_error(value, path, errors)
 
     def _check_string(self, value: str, path, errors, request) -> None:
+        if request and not _encodable(value):
+            message = f"expected text that can be sent as UTF-8, got {shorten(value)}"
+            errors.append(SchemaError(path, message + _SURROGATE_HINT, False))
+            return
+
         if self.enum is not None and value not in self.enum:
             message = f"expected {self.expected}, got {shorten(value)}"
             errors.append(SchemaError(path, message, False))
@@ -279,6 +285,18 @@ class String(Type):
             except ValueError:
                 return value
         return value
+
+
+_SURROGATE_HINT = " (it holds a lone surrogate, e.g. from a mis-decoded file name)"
+
+
+def _encodable(text: str) -> bool:
+    """False for text with lone surrogates, which UTF-8 cannot carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def is_date_time(value: str) -> bool:
@@ -444,12 +462,14 @@ class Array(Type):
                 return self._type_error(value, path, errors)
 
         item_type = self.items
-        if not request and isinstance(item_type, String) and item_type.is_plain:
+        if (
+            isinstance(item_type, String)
+            and item_type.is_plain
+            and all(item.__class__ is str for item in value)
+            and (not request or _encodable("\n".join(value)))
+        ):
             # The common case (ids, tags), checked in one pass.
-            if all(item.__class__ is str for item in value):
-                converted: typing.Tuple = tuple(value)
-            else:
-                converted = self._convert_each(item_type, value, path, errors, request)
+            converted: typing.Tuple = tuple(value)
         else:
             converted = self._convert_each(item_type, value, path, errors, request)
 
@@ -594,9 +614,13 @@ def _plural(expected: str) -> str:
     return expected
 
 
-def _freeze_json(value, path: Path, errors: Errors):
+def _freeze_json(value, path: Path, errors: Errors, request: bool):
     """A JSON value made immutable: dicts to frozendicts, lists to tuples."""
     cls = value.__class__
+    if cls is str and request and not _encodable(value):
+        message = f"expected text that can be sent as UTF-8, got {shorten(value)}"
+        errors.append(SchemaError(path, message + _SURROGATE_HINT, False))
+        return value
     if cls in (str, int, float, bool) or value is None:
         return value
     if isinstance(value, typing.Mapping):
@@ -606,11 +630,14 @@ def _freeze_json(value, path: Path, errors: Errors):
                 message = f"expected string keys, got key {_describe(key)}"
                 errors.append(SchemaError(path, message, True))
                 continue
-            out[key] = _freeze_json(item, (*path, key), errors)
+            out[key] = _freeze_json(item, (*path, key), errors, request)
         return FrozenDict(out)
     if isinstance(value, (list, tuple)):
         return tuple(
-            [_freeze_json(item, (*path, i), errors) for i, item in enumerate(value)]
+            [
+                _freeze_json(item, (*path, i), errors, request)
+                for i, item in enumerate(value)
+            ]
         )
     if isinstance(value, (str, int, float)):
         return value
@@ -942,10 +969,15 @@ def from_response(schema: Schema, value: object) -> typing.Tuple[object, Errors]
     """Build a value the server sent; never raises for data that mismatches.
 
     Returns the value (models keep every field, even mismatching ones) and the
-    list of mismatches, each with its path.
+    list of mismatches, each with its path. A value nested too deep for Python
+    to walk raises ``ApiValueError``: there is nothing sensible to keep.
     """
     errors: Errors = []
-    converted = as_type(schema).convert(value, (), errors, False)
+    try:
+        converted = as_type(schema).convert(value, (), errors, False)
+    except RecursionError:
+        message = "the value is nested too deeply to read (a hostile or broken body?)"
+        raise validation_error([SchemaError((), message, False)]) from None
     return converted, errors
 
 

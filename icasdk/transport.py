@@ -112,5 +112,17 @@ class Transport:
         return typing.cast("urllib3.HTTPResponse", response)
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection.
+
+        urllib3 2's ``PoolManager.clear()`` forgets its pools without closing
+        them, leaving idle connections open until garbage collection; each pool
+        is closed here first.
+        """
+        pools = self._pool.pools
+        for key in list(pools.keys()):
+            try:
+                pool = pools[key]
+            except KeyError:  # dropped by another thread meanwhile
+                continue
+            pool.close()
         self._pool.clear()
