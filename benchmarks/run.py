@@ -163,6 +163,26 @@ class Row:
             return True
         return ours <= libica if self.kind == "growth" else ours < libica
 
+    @classmethod
+    def from_json(cls, data: dict) -> Row:
+        """A row as ``to_json`` wrote it, to print a saved run's table again."""
+        row = cls(
+            data["key"],
+            data["title"],
+            data["unit"],
+            data["kind"],
+            data["target"],
+            note=data["note"],
+        )
+        for name, figures in data["contenders"].items():
+            if "skipped" in figures:
+                row.skipped[name] = figures["skipped"]
+                continue
+            row.samples[name] = figures["samples"]
+            if "base" in figures:
+                row.base[name] = figures["base"]
+        return row
+
     def to_json(self) -> dict:
         contenders = {}
         for name in CONTENDERS:
@@ -682,19 +702,13 @@ def format_met(row: Row) -> str:
     return "met" if met else "MISSED"
 
 
-def format_table(rows: typing.Sequence[Row]) -> str:
-    """The table the terminal shows: medians, ratios, target, verdict."""
-    header = (
-        "benchmark",
-        "floor",
-        "icasdk",
-        "ratio",
-        "libica",
-        "ratio",
-        "target",
-        "icasdk",
-    )
-    lines = [header]
+TABLE_HEADER = ("benchmark", "floor", "icasdk", "ratio", "libica", "ratio")
+TABLE_HEADER += ("target", "icasdk")
+
+
+def table_cells(rows: typing.Sequence[Row]) -> typing.List[typing.Tuple[str, ...]]:
+    """Each row's cells: medians, ratios, target and verdict, as text."""
+    lines = []
     for row in rows:
         libica = row.value("libica")
         libica_text = format_value(libica, row.unit)
@@ -713,7 +727,13 @@ def format_table(rows: typing.Sequence[Row]) -> str:
                 format_met(row),
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return lines
+
+
+def format_table(rows: typing.Sequence[Row]) -> str:
+    """The table the terminal shows, in aligned columns."""
+    lines = [TABLE_HEADER, *table_cells(rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(TABLE_HEADER))]
     out = []
     for number, line in enumerate(lines):
         cells = [line[0].ljust(widths[0])]
@@ -722,6 +742,31 @@ def format_table(rows: typing.Sequence[Row]) -> str:
         if number == 0:
             out.append("  ".join("-" * width for width in widths))
     return "\n".join(out)
+
+
+def format_markdown(rows: typing.Sequence[Row]) -> str:
+    """The same table in Markdown, for ``docs/performance.md``."""
+    out = [
+        "| " + " | ".join(TABLE_HEADER) + " |",
+        "| --- |" + " ---: |" * (len(TABLE_HEADER) - 1),
+    ]
+    for cells in table_cells(rows):
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def format_machine(info: dict) -> str:
+    """One line on what the figures were taken on."""
+    load = info.get("load_average") or []
+    shown = ", ".join(f"{value:.1f}" for value in load)
+    packages = ", ".join(
+        f"{name} {version}" for name, version in info["packages"].items() if version
+    )
+    return (
+        f"{info['cpu']}, {info['cpus']} CPUs, {info['memory_gib']} GiB; "
+        f"{info['platform']}; {info['python']}; {packages}; "
+        f"commit {info['commit']}; load average at start {shown}"
+    )
 
 
 def format_notes(rows: typing.Sequence[Row]) -> str:
@@ -770,6 +815,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(DEFAULT_OUTPUT),
         help=f"where to write the JSON results (default: {DEFAULT_OUTPUT})",
     )
+    parser.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the table in Markdown (as docs/performance.md shows it)",
+    )
+    parser.add_argument(
+        "--show",
+        metavar="JSON",
+        help="measure nothing: print the table of a saved run's JSON file",
+    )
     return parser
 
 
@@ -782,8 +837,22 @@ def _names(text: str, known: typing.Iterable[str], what: str) -> typing.List[str
     return names
 
 
+def print_report(rows: typing.Sequence[Row], info: dict, markdown: bool) -> None:
+    print(format_markdown(rows) if markdown else format_table(rows))
+    print()
+    print(format_notes(rows))
+    print()
+    print(format_machine(info))
+
+
 def main(argv: typing.Optional[typing.List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.show:
+        saved = json.loads(pathlib.Path(args.show).read_text(encoding="utf-8"))
+        rows = [Row.from_json(data) for data in saved["rows"]]
+        print_report(rows, saved["machine"], args.markdown)
+        return 0
+
     only = _names(args.only, BENCHMARKS, "benchmark")
     contenders = _names(args.contenders, CONTENDERS, "contender")
     if "floor" not in contenders or "icasdk" not in contenders:
@@ -816,8 +885,6 @@ def main(argv: typing.Optional[typing.List[str]] = None) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
-    print(format_table(runner.rows))
-    print()
-    print(format_notes(runner.rows))
-    print(f"\n{info['cpu']}, {info['cpus']} CPUs, {info['python']}; JSON: {output}")
+    print_report(runner.rows, info, args.markdown)
+    print(f"JSON: {output}")
     return 0

@@ -55,6 +55,11 @@ def test_tiny_run_measures_every_benchmark(tmp_path, capsys):
     assert "2 parse 10 items" in table
     assert "6 plan 100 manifest rows (CPU)" in table
 
+    assert run.main([f"--show={output}", "--markdown"]) == 0
+    markdown = capsys.readouterr().out
+    assert "| 2 parse 10 items |" in markdown
+    assert f"commit {report['machine']['commit']}" in markdown
+
 
 def test_runner_refuses_to_run_without_the_floor():
     """Ratios need the floor and icasdk, so neither can be left out."""
