@@ -101,11 +101,7 @@ def _memory() -> typing.Tuple[int, int]:
 
 
 def _batch_to_read(api: ProjectDataUpdateBatchApi):
-    """Create the batch the threads read: its path parameters and item ids.
-
-    The responses are dropped here: a response kept alive keeps its
-    connection open past ``close()`` (see the xfail below).
-    """
+    """Create the batch the threads read: its path parameters and item ids."""
     created = api.create_project_data_update_batch(
         path_params={"projectId": PROJECT_ID},
         body={"dataUpdateGroups": [{"dataIds": [_data_id(n) for n in range(FILES)]}]},
@@ -198,11 +194,6 @@ def test_sixteen_threads_share_one_client(emulator, figures):
     figures["load: tracked objects growth after warm-up"] = objects_end - objects_warm
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ApiClient.close() leaves a connection open while a response from it is "
-    "kept: PoolManager.clear() (urllib3 1.26.x and 2) drops pools without closing",
-)
 def test_close_releases_connections_while_responses_are_kept(emulator):
     """close() closes every connection, even when the caller keeps a response."""
     configuration = icasdk.Configuration(
