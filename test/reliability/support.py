@@ -134,6 +134,14 @@ class _RawHandler(http.server.BaseHTTPRequestHandler):
         log.debug("raw server: " + format, *args)
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up early is part of these tests, not news."""
+        log.debug("raw server: connection from %s ended badly", client_address)
+
+
 class RawServer:
     """An HTTP(S) server on a loopback address whose answers a test decides.
 
@@ -150,8 +158,7 @@ class RawServer:
     ) -> None:
         self.handler: Handler = handler or (lambda request: Raw(204))
         self.received: typing.List[Received] = []
-        self._server = http.server.ThreadingHTTPServer((host, 0), _RawHandler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer((host, 0), _RawHandler)
         self._server.owner = self  # type: ignore[attr-defined]
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
