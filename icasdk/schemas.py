@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import gc
 import json
 import keyword
 import re
@@ -973,19 +974,29 @@ def from_response(schema: Schema, value: object) -> typing.Tuple[object, Errors]
     to walk raises ``ApiValueError``: there is nothing sensible to keep.
     """
     errors: Errors = []
+    # Building makes many objects and no cycles; the cyclic garbage collector
+    # would only rescan them again and again, so it rests meanwhile.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     try:
         converted = as_type(schema).convert(value, (), errors, False)
     except RecursionError:
         message = "the value is nested too deeply to read (a hostile or broken body?)"
         raise validation_error([SchemaError((), message, False)]) from None
+    finally:
+        if collecting:
+            gc.enable()
     return converted, errors
 
 
 def dumps(value: object) -> bytes:
-    """The compact UTF-8 JSON encoding of a value, models included."""
-    return json.dumps(_thaw(value), separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    """The compact JSON encoding of a value, models included.
+
+    Models are dicts and arrays tuples, which ``json`` writes as they are, so
+    nothing is copied first. The text is ASCII (other characters escaped).
+    """
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def attribute_name(spec_name: str, reserved: typing.Container[str] = ()) -> str:
