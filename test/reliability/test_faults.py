@@ -32,9 +32,9 @@ GET_ITEMS = "getProjectDataUpdateBatchItems"
 GET_ITEM = "getProjectDataUpdateBatchItem"
 OPERATIONS = (CREATE, GET_BATCH, GET_ITEMS, GET_ITEM)
 
-READ_TIMEOUT = 0.2
+READ_TIMEOUT = 0.5
 """The read timeout of the latency cases: well under the injected delay."""
-LATENCY = 0.6
+LATENCY = 1.2
 
 
 def call(api: ProjectDataUpdateBatchApi, world: World, operation: str, **kwargs):
