@@ -173,6 +173,13 @@ class RateLimit:
     """At most ``per_second`` requests in any one-second window, else 429."""
 
     def __init__(self, per_second: float | None) -> None:
+        if per_second is not None and not (
+            isinstance(per_second, (int, float))
+            and per_second > 0
+            and math.isfinite(per_second)
+        ):
+            msg = "max_requests_per_second must be a positive number or None, got %r"
+            raise ValueError(msg % (per_second,))
         self.per_second = per_second
         self._lock = threading.Lock()
         self._recent: Deque[float] = collections.deque()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
@@ -73,9 +74,9 @@ def make_pace(value: Union[Pace, str, float, None]) -> Pace:
     except (TypeError, ValueError):
         msg = "pace must be 'step' or a number of items per second, got %r" % (value,)
         raise ValueError(msg) from None
-    if not rate > 0:
-        msg = "pace must be a positive number of items per second, got %r" % (value,)
-        raise ValueError(msg)
+    if not (rate > 0 and math.isfinite(rate)):
+        msg = "pace must be a positive, finite number of items per second, got %r"
+        raise ValueError(msg % (value,))
     return Pace(rate)
 
 

@@ -409,6 +409,8 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address, app: App) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, RequestHandler)
         self.app = app
         self._connections = set()

@@ -21,6 +21,7 @@ import threading
 from typing import List, NamedTuple, Optional, Tuple
 
 from icasdk.emulator import lifecycle
+from icasdk.emulator.errors import SeedError
 from icasdk.emulator.exchange import RequestRecord
 from icasdk.emulator.faults import Faults
 from icasdk.emulator.routes import API_PREFIX, CONTROL_PREFIX
@@ -50,7 +51,9 @@ class Emulator:
     ``pace`` is ``None`` (about 500 items a second), ``"step"`` (batches move
     only on ``advance``/``finish``) or items per second. ``state`` is a SQLite
     file to keep everything in; ``seed_file`` a JSON seed document (see
-    ``icasdk.emulator.state``), applied when the state starts empty.
+    ``icasdk.emulator.state``), applied when the state starts empty. A state
+    or seed file that cannot be used raises ``StateFileError`` or
+    ``SeedError`` (see ``errors.py``); a bad pace or rate, ``ValueError``.
     """
 
     def __init__(
@@ -65,18 +68,24 @@ class Emulator:
         seed_file: str | None = None,
         max_requests_per_second: float | None = None,
     ) -> None:
-        seed = None
-        if seed_file is not None:
-            with open(seed_file, encoding="utf-8") as handle:
-                seed = json.load(handle)
+        if type(port) is not int or not 0 <= port <= 65535:
+            raise ValueError("port must be an int from 0 to 65535, got %r" % (port,))
+        seed = read_seed(seed_file) if seed_file is not None else None
         store = SqliteStore(state) if state else None
-        self._state = State(
-            store=store,
-            api_key=api_key,
-            access_token=access_token,
-            seed=seed,
-            pace=pace,
-        )
+        try:
+            self._state = State(
+                store=store,
+                api_key=api_key,
+                access_token=access_token,
+                seed=seed,
+                pace=pace,
+            )
+        except BaseException as err:
+            if store is not None:
+                store.close()
+            if isinstance(err, SeedError) and seed_file is not None:
+                raise SeedError("seed file %r: %s" % (seed_file, err)) from None
+            raise
         self._app = App(self._state, max_requests_per_second)
         self._address = (host, port)
         self._server: Optional[EmulatorServer] = None
@@ -86,11 +95,19 @@ class Emulator:
     # -- running ----------------------------------------------------------
 
     def start(self) -> "Emulator":
-        """Bind, serve in a daemon thread, and return once it is serving."""
+        """Bind, serve in a daemon thread, and return once it is serving.
+
+        An address that cannot be bound raises the ``OSError`` of the bind
+        (``socket.gaierror`` for a host that does not resolve).
+        """
         if self._served:
             raise RuntimeError("an Emulator serves once; make a new one to restart")
         self._served = True
-        self._server = EmulatorServer(self._address, self._app)
+        try:
+            self._server = EmulatorServer(self._address, self._app)
+        except BaseException:
+            self._state.store.close()
+            raise
         ready = threading.Event()
 
         def serve() -> None:
@@ -267,3 +284,15 @@ class Emulator:
     def batches_created(self) -> int:
         """How many batches exist."""
         return len(self._state.batches)
+
+
+def read_seed(path: str) -> object:
+    """The JSON document in the seed file at ``path``; ``SeedError`` if unreadable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as err:
+        reason = err.strerror or str(err)
+    except ValueError as err:
+        reason = "it is not JSON in UTF-8 (%s)" % err
+    raise SeedError("seed file %r cannot be read: %s" % (path, reason))

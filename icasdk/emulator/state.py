@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import dataclasses
 import json
 import logging
@@ -29,9 +30,10 @@ import secrets
 import threading
 import time
 import uuid
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from icasdk.emulator import lifecycle
+from icasdk.emulator.errors import SeedError, StateFileError
 from icasdk.emulator.store import NullStore
 
 log = logging.getLogger(__name__)
@@ -140,7 +142,7 @@ class State:
         self.api_key = api_key or meta.get("apiKey") or "emu-" + secrets.token_hex(16)
         self.access_token = access_token or meta.get("accessToken") or _token()
         if loaded:
-            self._restore(loaded)
+            self._restore_or_refuse(loaded)
             self._add_defaults()
         else:
             self._bootstrap()
@@ -369,44 +371,64 @@ class State:
     def seed(self, document: dict) -> dict:
         """Add the users, projects and data of a seed document; say what was made.
 
-        Not transactional: what came before an error in the document stays.
+        A wrong document raises ``SeedError`` naming the entry, such as
+        ``projects[0].data[2]``. Not transactional: what came before the
+        error stays.
         """
         if not isinstance(document, dict):
-            raise ValueError(
-                "a seed document must be a JSON object, got %r"
-                % type(document).__name__
-            )
+            msg = "a seed document must be a JSON object, got %r"
+            raise SeedError(msg % type(document).__name__)
+
         summary: dict = {"users": {}, "projects": []}
         with self.lock:
-            for entry in document.get("users") or ():
-                user = self.add_user(entry["username"], entry.get("email"))
-                for key in entry.get("apiKeys") or ():
-                    self.add_credential(user.id, key, API_KEY)
-                for token in entry.get("accessTokens") or ():
-                    self.add_credential(user.id, token, ACCESS_TOKEN)
+            for where, entry in _entries(document, "users", ""):
+                with _seeding(where):
+                    user = self._seed_user(entry, where)
                 summary["users"][user.username] = user.id
-
-            for entry in document.get("projects") or ():
-                owner = entry.get("owner")
-                owner_id = self.user_named(owner).id if owner else self.default_user.id
-                project = self.add_project(entry["name"], owner_id, entry.get("id"))
-                made = {}
-                for item in entry.get("data") or ():
-                    item = {"path": item} if isinstance(item, str) else item
-                    data = self.add_data(
-                        project.id,
-                        item["path"],
-                        item.get("id"),
-                        item.get("userTags") or (),
-                        item.get("technicalTags") or (),
-                    )
-                    made[data.path] = data.id
-                summary["projects"].append(
-                    {"id": project.id, "name": project.name, "data": made}
-                )
+            for where, entry in _entries(document, "projects", ""):
+                with _seeding(where):
+                    summary["projects"].append(self._seed_project(entry, where))
         return summary
 
+    def _seed_user(self, entry: dict, where: str) -> User:
+        user = self.add_user(_required(entry, "username", where), entry.get("email"))
+        for _, key in _entries(entry, "apiKeys", where):
+            self.add_credential(user.id, key, API_KEY)
+        for _, token in _entries(entry, "accessTokens", where):
+            self.add_credential(user.id, token, ACCESS_TOKEN)
+        return user
+
+    def _seed_project(self, entry: dict, where: str) -> dict:
+        name = _required(entry, "name", where)
+        owner = entry.get("owner")
+        owner_id = self.user_named(owner).id if owner else self.default_user.id
+        project = self.add_project(name, owner_id, entry.get("id"))
+
+        made = {}
+        for inner, item in _entries(entry, "data", where):
+            item = {"path": item} if isinstance(item, str) else item
+            with _seeding(inner):
+                data = self.add_data(
+                    project.id,
+                    _required(item, "path", inner),
+                    item.get("id"),
+                    [tag for _, tag in _entries(item, "userTags", inner)],
+                    [tag for _, tag in _entries(item, "technicalTags", inner)],
+                )
+            made[data.path] = data.id
+        return {"id": project.id, "name": project.name, "data": made}
+
     # -- restoring from a store ------------------------------------------
+
+    def _restore_or_refuse(self, loaded: Dict[str, List[dict]]) -> None:
+        """Restore ``loaded``; ``StateFileError`` if its records are not ours."""
+        try:
+            self._restore(loaded)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            path = getattr(self.store, "path", None)
+            msg = "state file %r cannot be used: its records are not an emulator's"
+            detail = " (%s: %s)" % (type(err).__name__, err)
+            raise StateFileError(msg % path + detail) from err
 
     def _restore(self, loaded: Dict[str, List[dict]]) -> None:
         for record in loaded.get("user", ()):
@@ -435,6 +457,41 @@ class State:
         log.info(
             "restored %d projects and %d batches", len(self.projects), len(self.batches)
         )
+
+
+@contextlib.contextmanager
+def _seeding(where: str) -> Iterator[None]:
+    """Name the seed entry ``where`` in any error raised while adding it."""
+    try:
+        yield
+    except SeedError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        reason = err.args[0] if isinstance(err, KeyError) and err.args else err
+        raise SeedError("%s: %s" % (where, reason)) from None
+
+
+def _entries(owner: dict, key: str, where: str) -> Iterator[tuple]:
+    """``(where, entry)`` for each element of the list ``owner[key]``, if any."""
+    path = "%s.%s" % (where, key) if where else key
+    if not isinstance(owner, dict):
+        raise SeedError("%s: must be a JSON object, got %r" % (where, owner))
+    values = owner.get(key)
+    if values is None:
+        return
+    if not isinstance(values, list):
+        raise SeedError("%s: must be a list, got %r" % (path, values))
+    for number, value in enumerate(values):
+        yield "%s[%d]" % (path, number), value
+
+
+def _required(entry: dict, key: str, where: str):
+    """``entry[key]``; a ``SeedError`` naming ``where`` if it is missing."""
+    if not isinstance(entry, dict):
+        raise SeedError("%s: must be a JSON object, got %r" % (where, entry))
+    if entry.get(key) in (None, ""):
+        raise SeedError("%s: %r is required" % (where, key))
+    return entry[key]
 
 
 def _token() -> str:

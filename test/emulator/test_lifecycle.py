@@ -217,7 +217,7 @@ def test_advance_of_an_unknown_batch_is_an_error(emu):
         emu.advance("nope")
 
 
-@pytest.mark.parametrize("value", ["fast", -1, 0])
+@pytest.mark.parametrize("value", ["fast", -1, 0, "nan", float("inf"), "-inf"])
 def test_a_bad_pace_is_refused(value):
     """A pace that is neither 'step' nor a positive number is a ValueError."""
     with pytest.raises(ValueError, match="pace must be"):

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from icasdk.emulator import Emulator
+from icasdk.emulator.errors import SeedError
 
 from .helpers import Client, group
 
@@ -157,3 +158,52 @@ def test_configuration_points_at_the_emulator(emu):
 
     assert configuration.host == emu.base_url
     assert configuration.api_key["ApiKeyAuth"] == emu.api_key
+
+
+@pytest.mark.parametrize(
+    "document, where",
+    [
+        ({"users": "bob"}, "users: must be a list"),
+        ({"users": [{"username": "u", "apiKeys": "k"}]}, "users[0].apiKeys: must"),
+        ({"projects": ["p"]}, "projects[0]: must be a JSON object"),
+        ({"projects": [{"name": "p", "data": ["/a", 5]}]}, "projects[0].data[1]"),
+        (
+            {"projects": [{"name": "p", "data": [{"path": "/a", "id": "x"}]}]},
+            "projects[0].data[0]: a data id",
+        ),
+    ],
+)
+def test_a_wrong_seed_names_the_entry(emu, document, where):
+    """A wrong seed document raises SeedError naming the entry that is wrong."""
+    with pytest.raises(SeedError) as caught:
+        emu.seed(document)
+
+    assert where in str(caught.value)
+
+
+def test_a_wrong_seed_file_names_the_file(tmp_path):
+    """Emulator(seed_file=...) with a wrong document names the file and entry."""
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps({"projects": [{"name": "p", "owner": "nobody"}]}))
+
+    with pytest.raises(SeedError, match="no user named 'nobody'") as caught:
+        Emulator(seed_file=str(path))
+
+    assert repr(str(path)) in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"port": 99999},
+        {"port": -1},
+        {"port": "8080"},
+        {"pace": float("inf")},
+        {"max_requests_per_second": -1},
+        {"max_requests_per_second": float("nan")},
+    ],
+)
+def test_bad_settings_are_value_errors(settings):
+    """A port out of range, an infinite pace or a bad rate is a ValueError."""
+    with pytest.raises(ValueError):
+        Emulator(**settings)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 
 from icasdk.emulator import Emulator
+from icasdk.emulator.errors import StateFileError
 
 from .helpers import Client, group
 
@@ -66,3 +68,32 @@ def test_reset_empties_the_file(tmp_path):
         assert second.batches == []
         with pytest.raises(KeyError, match="no project"):
             second.create_data(project, "/a")
+
+
+def _table_of_another_shape(path):
+    database = sqlite3.connect(str(path))
+    database.execute("CREATE TABLE records (kind, id, body)")
+    database.execute("INSERT INTO records VALUES ('batch', 'x', '{}')")
+    database.commit()
+    database.close()
+
+
+@pytest.mark.parametrize(
+    "prepare, words",
+    [
+        (lambda path: path.mkdir(), "is a directory"),
+        (lambda path: path.write_bytes(b"\x00junk" * 200), "not a SQLite database"),
+        (_table_of_another_shape, "records are not an emulator's"),
+    ],
+    ids=["directory", "not-sqlite", "foreign-records"],
+)
+def test_an_unusable_state_file_is_a_state_file_error(tmp_path, prepare, words):
+    """A state file that cannot be used raises StateFileError naming it."""
+    path = tmp_path / "state.sqlite"
+    prepare(path)
+
+    with pytest.raises(StateFileError, match=words) as caught:
+        Emulator(state=str(path))
+
+    assert repr(str(path)) in str(caught.value)
+    assert isinstance(caught.value, ValueError)
