@@ -504,10 +504,15 @@ class ApiClient:
         """What to do about a 401: configure a credential, or check the one sent."""
         if self.configuration.auth_headers(operation.security):
             return "The credential sent was refused: check it is right and current."
-        return (
+        hint = (
             "No credential was configured: set Configuration(api_key={'ApiKeyAuth': "
             "'<your API key>'}) or Configuration(access_token='<your JWT>')."
         )
+        unknown = self.configuration.unknown_api_key_names()
+        if unknown:
+            names = ", ".join(repr(name) for name in unknown)
+            hint += f" The api_key names {names} are no security scheme of this API."
+        return hint
 
 
 class Api:
@@ -777,9 +782,16 @@ def _connection_error(
         and not isinstance(error, urllib3_errors.NewConnectionError)
     )
     what = "timed out" if timed_out else "failed"
+    reason: object = error
+    if isinstance(error, urllib3_errors.EmptyPoolError):
+        what = "found no free connection in time"
+        reason = (
+            "every pooled connection is in use; read or release() streamed "
+            "responses, or raise connection_pool_maxsize"
+        )
     tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
     where = redact_url(request.url.split("?", 1)[0])
-    message = f"{request.method} {where} {what} after {tries}: {error}"
+    message = f"{request.method} {where} {what} after {tries}: {reason}"
     message = exceptions.scrub(message, secrets)
     cls = exceptions.ApiTimeoutError if timed_out else exceptions.ApiConnectionError
     return cls(message, attempts)

@@ -130,6 +130,20 @@ class Configuration:
         self.timeout = timeout
         self.retries = retries
         self.retry_backoff_factor = retry_backoff_factor
+        if isinstance(connection_pool_maxsize, bool) or not isinstance(
+            connection_pool_maxsize, int
+        ):
+            msg = (
+                "connection_pool_maxsize must be a whole number of connections, "
+                f"got {connection_pool_maxsize!r}"
+            )
+            raise TypeError(msg)
+        if connection_pool_maxsize < 1:
+            msg = (
+                "connection_pool_maxsize must be at least 1, "
+                f"got {connection_pool_maxsize!r}"
+            )
+            raise ValueError(msg)
         self.connection_pool_maxsize = connection_pool_maxsize
         self.socket_options = socket_options
         self.response_validation = response_validation
@@ -174,12 +188,18 @@ class Configuration:
         text = value.strip().rstrip("/")
         if text.startswith("/"):
             text = PUBLIC_ORIGIN + text
-        scheme = urllib.parse.urlsplit(text).scheme
-        if scheme not in ("http", "https"):
+        parts = urllib.parse.urlsplit(text)
+        shown = redact_url(value)
+        if parts.scheme not in ("http", "https"):
             msg = (
                 "host must start with 'https://', 'http://' or '/' "
-                f"(a path on {PUBLIC_ORIGIN}), got {value!r}"
+                f"(a path on {PUBLIC_ORIGIN}), got {shown!r}"
             )
+            raise ValueError(msg)
+        if not parts.hostname:
+            raise ValueError(f"host must name a server, got {shown!r}")
+        if parts.query or parts.fragment or "?" in text or "#" in text:
+            msg = f"host must be a base URL without '?' or '#', got {shown!r}"
             raise ValueError(msg)
         self._host = text
 
@@ -214,15 +234,26 @@ class Configuration:
         return f"{prefix} {key}" if prefix else key
 
     def auth_headers(self, security: typing.Sequence[str]) -> typing.Dict[str, str]:
-        """The header for the first scheme in ``security`` that has a credential."""
+        """The header for the first scheme in ``security`` that has a credential.
+
+        Raises ``ApiValueError`` (never showing the value) for a credential
+        that cannot travel in a header; whitespace around it is dropped, as a
+        key read from a file often ends in a line break.
+        """
         for scheme in security:
             if scheme in API_KEY_HEADERS:
                 key = self.get_api_key_with_prefix(scheme)
                 if key:
-                    return {API_KEY_HEADERS[scheme]: key}
+                    safe = _header_safe(key, ("api_key", scheme))
+                    return {API_KEY_HEADERS[scheme]: safe}
             elif scheme in BEARER_SCHEMES and self.access_token:
-                return {"Authorization": f"Bearer {self.access_token}"}
+                token = _header_safe(self.access_token, ("access_token",))
+                return {"Authorization": f"Bearer {token}"}
         return {}
+
+    def unknown_api_key_names(self) -> typing.List[str]:
+        """Names in ``api_key`` that are no security scheme (e.g. 'X-API-Key')."""
+        return [name for name in self.api_key if name not in API_KEY_HEADERS]
 
     @property
     def secrets(self) -> typing.Tuple[str, ...]:
@@ -336,6 +367,27 @@ class Configuration:
             f"response_validation={self.response_validation!r}",
         ]
         return f"Configuration({', '.join(shown)})"
+
+
+def _header_safe(value: str, setting: typing.Tuple[str, ...]) -> str:
+    """``value`` stripped; an error naming ``setting`` if a header cannot carry it."""
+    text = value.strip() if isinstance(value, str) else value
+    if not isinstance(text, str):
+        from icasdk.exceptions import SchemaError, validation_error
+
+        message = f"expected a string, got {type(value).__name__}"
+        raise validation_error([SchemaError(setting, message, True)])
+    for position, character in enumerate(text):
+        if character < " " or character == "\x7f" or character > "\xff":
+            from icasdk.exceptions import SchemaError, validation_error
+
+            message = (
+                f"the credential holds a character an HTTP header cannot carry "
+                f"(U+{ord(character):04X} at position {position}); check how it "
+                "was read or pasted"
+            )
+            raise validation_error([SchemaError(setting, message, False)])
+    return text
 
 
 def redact_url(url: typing.Optional[str]) -> typing.Optional[str]:

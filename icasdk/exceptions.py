@@ -2,7 +2,11 @@
 
     OpenApiException                     base of all icasdk errors
     ├── ApiTypeError (TypeError)         a value of the wrong type for the schema
+    │   └── ResponseTypeError            ... in a 2xx answer (also a ResponseError)
     ├── ApiValueError (ValueError)       a value of the right type but not allowed
+    │   └── ResponseValueError           ... in a 2xx answer (also a ResponseError)
+    ├── ResponseError                    a 2xx answer that could not be read: the
+    │                                    request WAS processed; do not resend blindly
     ├── ApiException                     the server answered with a non-2xx status
     │   ├── BadRequestException          400
     │   ├── UnauthorizedException        401
@@ -286,14 +290,34 @@ class ApiTimeoutError(ApiConnectionError):
     """No answer came in time: connecting or reading timed out (after retries)."""
 
 
+class ResponseError(OpenApiException):
+    """A 2xx answer that could not be read, or failed strict validation.
+
+    Unlike a validation error raised before sending, the server has processed
+    the request (a create may have created its batch). ``response`` is the
+    urllib3 response with the raw body.
+    """
+
+    response: typing.Any = None
+
+
+class ResponseTypeError(ResponseError, ApiTypeError):
+    """A 2xx answer holding a value of the wrong type (see ``ResponseError``)."""
+
+
+class ResponseValueError(ResponseError, ApiValueError):
+    """A 2xx answer that is unreadable or holds a bad value (see ``ResponseError``)."""
+
+
 def response_error(
     errors: typing.Sequence[SchemaError], response: typing.Any, schema_name: str = ""
 ) -> _ValidationError:
-    """A validation error about a 2xx response, with the urllib3 ``response`` attached.
+    """The ``ResponseError`` for a 2xx response, with the urllib3 ``response`` attached.
 
     Raised for a body that cannot be decoded, and for mismatches when response
     validation is strict. ``response.data`` holds the raw body.
     """
-    error = validation_error(errors, schema_name)
-    error.response = response  # type: ignore[attr-defined]
+    cls = ResponseTypeError if errors[0].is_type_error else ResponseValueError
+    error = cls(errors, schema_name)
+    error.response = response
     return error

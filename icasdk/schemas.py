@@ -68,11 +68,11 @@ _UUID_RE = re.compile(
 )
 # RFC 3339 date-time; any number of fraction digits (servers send nanoseconds).
 _DATE_TIME_RE = re.compile(
-    r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)"
+    r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)"
 )
 # The same, with every field in range (days past 28 are checked by the calendar).
 _DATE_TIME_IN_RANGE_RE = re.compile(
-    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt ](?:[01]\d|2[0-3]):[0-5]\d"
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-3]):[0-5]\d"
     r":[0-5]\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)"
 )
 _DATE_RE = re.compile(r"\d{4}-\d\d-\d\d")
@@ -199,6 +199,8 @@ class String(Type):
             return "a date string (YYYY-MM-DD)"
         if self.format == "binary":
             return "bytes or a binary file"
+        if self.format == "uri":
+            return "a URI (scheme:... or /path)"
         return "a string"
 
     def _convert(self, value, path, errors, request):
@@ -217,8 +219,8 @@ class String(Type):
         fmt = self.format
         if isinstance(value, str):
             return str(value)
-        if fmt == "uuid" and isinstance(value, uuid.UUID):
-            return str(value)
+        if fmt in ("uuid", None) and isinstance(value, uuid.UUID):
+            return str(value)  # ICA's ids are UUIDs, whatever their declared format
         if fmt == "date-time" and isinstance(value, datetime.datetime):
             if value.tzinfo is None or value.utcoffset() is None:
                 message = (
@@ -715,12 +717,12 @@ class Model(FrozenDict):
     """Base of every generated model: an immutable, validated mapping.
 
     Build one with keyword arguments (the definition's names or their
-    snake_case forms) or with one mapping. Keyword arguments must be known
-    names: an unknown keyword is an error that suggests the closest name. In
-    a mapping, a key that is not a known name is kept as an extra property
-    (the definition allows them), unless it is a near miss of a known name
-    (same letters ignoring case and underscores, or very similar), which is
-    an error: a typo must not silently drop the user's data.
+    snake_case forms) or with one mapping keyed the same way. Every key must
+    be a known name, in nested mappings too: an unknown one is an error that
+    suggests the closest name, because a typo (``addUserTags`` for
+    ``userTags``) must never silently drop the user's data. The definition
+    allows extra properties; send one deliberately with ``_extra={...}``.
+    Responses keep whatever the server adds.
     """
 
     __slots__ = ()
@@ -751,25 +753,32 @@ class Model(FrozenDict):
         cls.__required__ = tuple(name for name, f in fields.items() if f.required)
         cls.__type__ = ModelType(cls)
 
-    def __new__(cls, *args: typing.Mapping[str, object], **kwargs: object):
+    def __new__(
+        cls,
+        *args: typing.Mapping[str, object],
+        _extra: typing.Optional[typing.Mapping[str, object]] = None,
+        **kwargs: object,
+    ):
         if len(args) > 1:
             raise TypeError(
                 f"{cls.__name__}() takes at most one mapping, got {len(args)} arguments"
             )
+        if args and kwargs:
+            raise TypeError(
+                f"{cls.__name__}() takes a mapping or keyword arguments, not both"
+            )
 
         errors: Errors = []
         if args:
-            if kwargs:
-                raise TypeError(
-                    f"{cls.__name__}() takes a mapping or keyword arguments, not both"
-                )
             if not isinstance(args[0], typing.Mapping):
                 message = f"expected a mapping of properties, got {_describe(args[0])}"
                 raise validation_error([SchemaError((), message, True)], cls.__name__)
-            data = cls.__type__.convert(args[0], (), errors, True)
+            given = args[0]
         else:
-            values = cls._resolve_keys(kwargs, (), errors, from_keywords=True)
-            data = cls._build(values, (), errors, True)
+            given = kwargs
+        values = cls._resolve_keys(given, (), errors, from_keywords=not args)
+        values.update(cls._extra_properties(_extra, errors))
+        data = cls._build(values, (), errors, True)
         if errors:
             raise validation_error(errors, cls.__name__)
         return data
@@ -783,7 +792,13 @@ class Model(FrozenDict):
     def _resolve_keys(
         cls, given, path: Path, errors: Errors, *, from_keywords: bool
     ) -> dict:
-        """Map the user's keys to the definition's names, catching typos."""
+        """Map the user's keys to the definition's names; refuse any other key.
+
+        A name the definition does not list is far more often a typo (which
+        would silently drop the user's data) than a deliberate extra property,
+        so it is an error naming the closest known name; deliberate extras go
+        through ``_extra``.
+        """
         aliases = cls.__aliases__
         resolved: dict = {}
         for key, value in given.items():
@@ -795,23 +810,12 @@ class Model(FrozenDict):
             name = aliases.get(key)
             if name is None:
                 suggestion = cls._near_miss(key, loose=from_keywords)
-                if (
-                    from_keywords
-                    or suggestion is not None
-                    or cls.__additional__ is None
-                ):
-                    errors.append(
-                        SchemaError(
-                            (*path, key),
-                            cls._unknown_key_message(key, suggestion),
-                            True,
-                        )
-                    )
-                    if suggestion is not None:
-                        # Reported once as a typo, not again as missing.
-                        resolved.setdefault(suggestion, _MISSPELT)
-                    continue
-                name = key
+                message = cls._unknown_key_message(key, suggestion)
+                errors.append(SchemaError((*path, key), message, True))
+                if suggestion is not None:
+                    # Reported once as a typo, not again as missing.
+                    resolved.setdefault(suggestion, _MISSPELT)
+                continue
             if name in resolved and resolved[name] is not _MISSPELT:
                 message = (
                     f"{key!r} and another spelling of {name!r} both given; give one"
@@ -835,11 +839,42 @@ class Model(FrozenDict):
         return cls.__aliases__[close[0]] if close else None
 
     @classmethod
+    def _extra_properties(cls, extra, errors: Errors) -> dict:
+        """The deliberate extra properties given with ``_extra``, checked."""
+        if extra is None:
+            return {}
+        if cls.__additional__ is None:
+            message = f"{cls.__name__} allows no extra properties, got _extra"
+            errors.append(SchemaError((), message, True))
+            return {}
+        if not isinstance(extra, typing.Mapping):
+            message = f"expected a mapping for _extra, got {_describe(extra)}"
+            errors.append(SchemaError((), message, True))
+            return {}
+
+        checked = {}
+        for key, value in extra.items():
+            if key.__class__ is not str:
+                message = f"expected string keys in _extra, got key {_describe(key)}"
+                errors.append(SchemaError((), message, True))
+            elif key in cls.__aliases__:
+                message = (
+                    f"{key!r} is a declared property; give it as one, not in _extra"
+                )
+                errors.append(SchemaError((key,), message, True))
+            else:
+                checked[key] = value
+        return checked
+
+    @classmethod
     def _unknown_key_message(cls, key: str, suggestion: typing.Optional[str]) -> str:
         message = f"{cls.__name__} has no property {key!r}"
         if suggestion is None:
             known = ", ".join(repr(name) for name in cls.__fields__)
-            return f"{message}; known properties: {known}"
+            hint = " (send a deliberate extra property with _extra={...})"
+            if cls.__additional__ is None:
+                hint = ""
+            return f"{message}; known properties: {known}{hint}"
 
         attribute = cls.__fields__[suggestion].attribute
         spellings = repr(suggestion)
@@ -915,11 +950,17 @@ class Model(FrozenDict):
 
     def set(self, key: str, value: object):
         """A validated copy with one property changed (models never change)."""
-        return type(self)({**self, key: value})
+        return self._copy_with({**self, key: value})
 
     def delete(self, key: str):
         """A validated copy without one property."""
-        return type(self)({name: v for name, v in self.items() if name != key})
+        return self._copy_with({name: v for name, v in self.items() if name != key})
+
+    def _copy_with(self, data: typing.Mapping[str, object]):
+        fields = self.__fields__
+        declared = {k: v for k, v in data.items() if k in fields}
+        extra = {k: v for k, v in data.items() if k not in fields}
+        return type(self)(declared, _extra=extra or None)
 
     def __reduce__(self):
         return (_rebuild, (type(self), _thaw(self)))

@@ -36,7 +36,10 @@ class Request:
 
 
 def urllib3_timeout(value: typing.Union[Timeout, urllib3.Timeout]) -> urllib3.Timeout:
-    """A urllib3 ``Timeout`` from seconds or a (connect, read) pair."""
+    """A urllib3 ``Timeout`` from seconds or a (connect, read) pair.
+
+    Each number must be positive and finite (None waits for ever).
+    """
     if isinstance(value, urllib3.Timeout):
         return value
     if value is None:
@@ -45,11 +48,22 @@ def urllib3_timeout(value: typing.Union[Timeout, urllib3.Timeout]) -> urllib3.Ti
         if len(value) != 2:
             msg = f"timeout must be seconds or a (connect, read) pair, got {value!r}"
             raise ValueError(msg)
-        return urllib3.Timeout(connect=value[0], read=value[1])
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"timeout must be seconds or a (connect, read) pair, got {value!r}"
+        connect, read = (_seconds(part, value) for part in value)
+        return urllib3.Timeout(connect=connect, read=read)
+    seconds = _seconds(value, value)
+    return urllib3.Timeout(connect=seconds, read=seconds)
+
+
+def _seconds(part: object, whole: object) -> typing.Optional[float]:
+    if part is None:
+        return None
+    if isinstance(part, bool) or not isinstance(part, (int, float)):
+        msg = f"timeout must be seconds or a (connect, read) pair, got {whole!r}"
         raise TypeError(msg)
-    return urllib3.Timeout(connect=value, read=value)
+    if not 0 < part < float("inf"):
+        msg = f"timeout must be positive and finite seconds, got {whole!r}"
+        raise ValueError(msg)
+    return float(part)
 
 
 class Transport:
@@ -98,13 +112,19 @@ class Transport:
     def send(
         self, request: Request, *, timeout: urllib3.Timeout, preload_content: bool
     ) -> urllib3.HTTPResponse:
-        """Send ``request`` once; urllib3 errors propagate to the caller."""
+        """Send ``request`` once; urllib3 errors propagate to the caller.
+
+        Waiting for a free pooled connection is bounded by the connect timeout
+        (``EmptyPoolError`` then): a caller who keeps streamed responses
+        unread cannot make later calls hang for ever.
+        """
         response = self._pool.urlopen(
             request.method,
             request.url,
             body=request.body,
             headers=dict(request.headers),
             timeout=timeout,
+            pool_timeout=timeout.connect_timeout,
             preload_content=preload_content,
             redirect=False,
             retries=False,

@@ -86,8 +86,15 @@ def wait_for_job(
     ``count_items`` returns item counts per status (called for progress and
     once at the end). ``timeout`` None waits for ever.
     """
-    if initial_interval <= 0 or max_interval < initial_interval:
-        msg = f"need 0 < initial_interval <= max_interval, got {initial_interval}, {max_interval}"
+    _check_seconds("initial_interval", initial_interval)
+    _check_seconds("max_interval", max_interval)
+    if timeout is not None:
+        _check_seconds("timeout", timeout, zero_ok=True)  # 0: poll once
+    if max_interval < initial_interval:
+        msg = (
+            "need initial_interval <= max_interval, got "
+            f"{initial_interval!r} and {max_interval!r}"
+        )
         raise ValueError(msg)
 
     deadline = None if timeout is None else clock() + timeout
@@ -118,6 +125,18 @@ def wait_for_job(
         log.debug("job is %s; polling again in %.1f s", status, pause)
         sleep(pause)
         interval = min(interval * INTERVAL_GROWTH, max_interval)
+
+
+def _check_seconds(name: str, value: object, zero_ok: bool = False) -> None:
+    """A positive (or zero), finite number of seconds, or an error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"{name} must be a number of seconds, got {value!r}"
+        raise TypeError(msg)
+    low_ok = value >= 0 if zero_ok else value > 0
+    if not (low_ok and value < float("inf")):
+        kind = "zero or more" if zero_ok else "positive"
+        msg = f"{name} must be a {kind}, finite number of seconds, got {value!r}"
+        raise ValueError(msg)
 
 
 def _job_status(body: typing.Any) -> str:

@@ -178,12 +178,36 @@ def test_names_that_clash_with_mapping_methods_get_an_underscore():
     assert list(page.items()) == [("items", ()), ("totalItemCount", 0)]
 
 
-def test_extra_properties_in_a_mapping_are_kept():
-    """A mapping key far from every known name is an extra property, kept frozen."""
-    group = DataUpdateGroup({"dataIds": ["fil.1"], "comment": {"by": ["me"]}})
+def test_deliberate_extra_properties_go_through_extra():
+    """_extra={...} sends properties the definition does not list, kept frozen."""
+    group = DataUpdateGroup({"dataIds": ["fil.1"]}, _extra={"comment": {"by": ["me"]}})
 
     assert group["comment"] == {"by": ("me",)}
     assert group.to_dict()["comment"] == {"by": ["me"]}
+    assert (
+        DataUpdateGroup(data_ids=["fil.1"], _extra={"comment": "x"})["comment"] == "x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"dataIds": ["fil.2"]}, "'dataIds' is a declared property"),
+        (["comment"], "expected a mapping for _extra, got list"),
+        ({1: "x"}, "expected string keys in _extra"),
+    ],
+)
+def test_bad_extra_is_refused(extra, message):
+    """_extra must be a mapping of new string names."""
+    with pytest.raises(ApiTypeError, match=message):
+        DataUpdateGroup(dataIds=["fil.1"], _extra=extra)
+
+
+def test_set_keeps_extra_properties():
+    """set() on a model with extras keeps them."""
+    group = DataUpdateGroup({"dataIds": ["fil.1"]}, _extra={"comment": "x"})
+
+    assert group.set("dataIds", ["fil.2"]) == {"dataIds": ("fil.2",), "comment": "x"}
 
 
 # -- bad input ---------------------------------------------------------------
@@ -224,6 +248,26 @@ def test_unknown_keyword_far_from_every_name_is_refused():
     """Keyword arguments must be known names; extras go in a mapping."""
     with pytest.raises(ApiTypeError, match="no property 'comment'; known properties"):
         DataUpdateGroup(dataIds=["fil.1"], comment="x")
+
+
+@pytest.mark.parametrize(
+    "key", ["addUserTags", "tags", "user", "techTags", "comment", "addTags"]
+)
+def test_unknown_key_in_a_mapping_is_refused(key):
+    """Any key the definition does not list is refused, naming the known ones."""
+    with pytest.raises(ApiTypeError, match=f"no property {key!r}") as caught:
+        CreateProjectDataUpdateBatch(
+            {"dataUpdateGroups": [{"dataIds": ["fil.1"], key: ["subject_id=SBJ1"]}]}
+        )
+
+    assert caught.value.path_to_item == ["dataUpdateGroups", 0, key]
+
+
+@pytest.mark.parametrize("key", ["add", "tags", "addUserTags"])
+def test_unknown_key_in_a_tag_update_is_refused(key):
+    """A TagUpdate with an unknown key is refused: the tags would be dropped."""
+    with pytest.raises(ApiTypeError, match=f"no property {key!r}"):
+        TagUpdate({key: ["a"]})
 
 
 @pytest.mark.parametrize("key", ["dataIDs", "DataIds", "data_IDS", "dataId", "userTag"])
@@ -418,3 +462,15 @@ def test_response_null_in_nullable_places_is_no_mismatch():
 
     assert value.time_started is None
     assert [e.path for e in errors] == [("owner",)]  # owner is not nullable
+
+
+def test_date_time_with_a_space_for_t_is_refused():
+    """RFC 3339 (as the server reads it) needs a 'T' between date and time."""
+    with pytest.raises(ApiValueError, match="RFC 3339"):
+        DataUpdateGroup(dataIds=["fil.1"], willBeArchivedAt="2030-01-01 00:00:00Z")
+
+
+def test_uri_format_says_a_uri_is_expected():
+    """A bad uri value is reported as 'expected a URI'."""
+    with pytest.raises(ApiValueError, match="expected a URI"):
+        problem(type="not a uri")

@@ -35,7 +35,14 @@ def pytest_configure(config) -> None:
 
 
 def _started(request, **overrides):
-    from icasdk.emulator import Emulator
+    try:
+        from icasdk.emulator import Emulator
+    except ModuleNotFoundError as err:
+        msg = (
+            f"the ica_emulator fixtures need icasdk's emulator extra ({err.name} is "
+            "missing): pip install 'icasdk[emulator]'"
+        )
+        raise pytest.UsageError(msg) from None
 
     marker = request.node.get_closest_marker("ica_emulator")
     options = dict(marker.kwargs) if marker else {}

@@ -799,3 +799,30 @@ def test_undeclared_success_status_is_read_like_the_declared_one(server, api):
     assert type(response) is api_client.ApiResponse
     assert response.status == 200
     assert response.body.id == uuid.UUID(BATCH_ID)
+
+
+def test_api_key_under_an_unknown_name_is_named_in_the_401(server, make_client):
+    """A key set under 'X-API-Key' is not sent, and the 401 says which name to use."""
+    server.reply(problem(401, "Unauthorized", "no credential"))
+    client = make_client(api_key={"X-API-Key": KEY})
+
+    with pytest.raises(icasdk.UnauthorizedException) as caught:
+        ProjectDataUpdateBatchApi(client).get_project_data_update_batch(
+            path_params=BATCH_PATH
+        )
+
+    assert server.last.header("X-API-Key") is None
+    assert "'X-API-Key' are no security scheme" in str(caught.value)
+    assert KEY not in str(caught.value)
+
+
+def test_uuid_object_is_accepted_for_a_project_id(server, api):
+    """A project id given as uuid.UUID (as job.project.id gives it) is sent as text."""
+    server.reply(Reply(200, batch_body()))
+    project = uuid.UUID("3fa85f64-5717-4562-b3fc-2c963f66afa6")
+
+    api.get_project_data_update_batch(
+        path_params={"projectId": project, "batchId": BATCH_ID}
+    )
+
+    assert str(project) in server.last.path

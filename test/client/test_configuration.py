@@ -7,6 +7,7 @@ import logging
 import certifi
 import pytest
 
+import icasdk
 from icasdk import Configuration
 from icasdk.configuration import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
@@ -184,3 +185,67 @@ def test_host_comes_from_icav2_base_url_when_not_given(monkeypatch):
 
     assert Configuration().host == "https://emea.example.test/ica/rest"
     assert Configuration(host="/ica/rest").host == "https://ica.illumina.com/ica/rest"
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("https://", "host must name a server"),
+        ("https://x.example.test/ica/rest?x=1", "without '\\?' or '#'"),
+        ("http://x.example.test#frag", "without '\\?' or '#'"),
+    ],
+)
+def test_host_that_cannot_be_a_base_url_is_refused(host, message):
+    """A host with no server, a query or a fragment is refused up front."""
+    with pytest.raises(ValueError, match=message):
+        Configuration(host=host)
+
+
+def test_password_in_a_refused_host_is_not_shown():
+    """The error for a bad host never shows a password it holds."""
+    with pytest.raises(ValueError) as caught:
+        Configuration(host="https://user:SECRET-PW@x.example.test/ica?x=1")
+
+    assert "SECRET-PW" not in str(caught.value)
+
+
+@pytest.mark.parametrize("size", [0, -1])
+def test_pool_size_below_one_is_refused(size):
+    """connection_pool_maxsize must allow at least one connection."""
+    with pytest.raises(ValueError, match="connection_pool_maxsize must be at least 1"):
+        Configuration(connection_pool_maxsize=size)
+
+
+@pytest.mark.parametrize("size", [None, "4", 2.5, True])
+def test_pool_size_that_is_not_a_count_is_refused(size):
+    """connection_pool_maxsize must be a whole number."""
+    with pytest.raises(TypeError, match="connection_pool_maxsize must be a whole"):
+        Configuration(connection_pool_maxsize=size)
+
+
+def test_whitespace_around_a_credential_is_dropped():
+    """A key read from a file with its line break still works."""
+    config = Configuration(api_key={"ApiKeyAuth": " key-123\n"}, access_token="tok\n")
+
+    assert config.auth_headers(["ApiKeyAuth"]) == {"X-API-Key": "key-123"}
+    assert config.auth_headers(["JwtAuth"]) == {"Authorization": "Bearer tok"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"api_key": {"ApiKeyAuth": "SECRET\nMORE"}}, "['api_key']['ApiKeyAuth']"),
+        ({"access_token": "SECRET\x01MORE"}, "['access_token']"),
+        ({"access_token": "SECRET\u20acMORE"}, "['access_token']"),
+    ],
+)
+def test_credential_a_header_cannot_carry_is_refused_unseen(settings, named):
+    """A control or non-Latin-1 character is an ApiValueError that hides the value."""
+    config = Configuration(**settings)
+    scheme = "ApiKeyAuth" if "api_key" in settings else "JwtAuth"
+
+    with pytest.raises(icasdk.ApiValueError) as caught:
+        config.auth_headers([scheme])
+
+    assert "SECRET" not in str(caught.value)
+    assert named in str(caught.value)

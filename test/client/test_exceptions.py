@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import icasdk
 from icasdk import exceptions
 
 
@@ -77,3 +78,22 @@ def test_hint_is_added_on_its_own_line():
     )
 
     assert str(error) == "HTTP 401 Unauthorized: empty body\nSet a key."
+
+
+def test_unreadable_2xx_is_a_response_error_not_a_refusal(server, make_client):
+    """Invalid JSON on a 201 raises ResponseError: the create was processed."""
+    from canned_server import Reply
+
+    from icasdk.apis.tags.project_data_update_batch_api import ProjectDataUpdateBatchApi
+
+    server.reply(Reply(201, b"{not json"))
+    api = ProjectDataUpdateBatchApi(make_client())
+
+    with pytest.raises(icasdk.ResponseError) as caught:
+        api.create_project_data_update_batch(
+            path_params={"projectId": "p"},
+            body={"dataUpdateGroups": [{"dataIds": ["a"]}]},
+        )
+
+    assert isinstance(caught.value, icasdk.ApiValueError)
+    assert caught.value.response.data == b"{not json"

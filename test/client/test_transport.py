@@ -236,3 +236,30 @@ def test_no_proxy_from_the_environment_connects_directly(server, monkeypatch):
         assert _get_batch(client).status == 200
 
     assert server.last.target.startswith("/api/projects/")
+
+
+def test_kept_streams_make_later_calls_fail_not_hang(server, make_client):
+    """With every pooled connection held by an unread stream, a call fails in time."""
+    server.reply(Reply(200, batch_body()))
+    client = make_client(connection_pool_maxsize=1, timeout=(0.5, 5), retries=0)
+    api = ProjectDataUpdateBatchApi(client)
+    kept = api.get_project_data_update_batch(path_params=BATCH_PATH, stream=True)
+
+    started = time.monotonic()
+    with pytest.raises(icasdk.ApiConnectionError, match="no free connection"):
+        api.get_project_data_update_batch(path_params=BATCH_PATH)
+
+    assert time.monotonic() - started < 3
+    kept.response.release_conn()
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), (1, 0), (float("inf"), 1)])
+def test_timeout_that_is_not_positive_and_finite_is_refused(
+    server, make_client, timeout
+):
+    """A per-call timeout of zero, below zero, NaN or infinity is refused unsent."""
+    api = ProjectDataUpdateBatchApi(make_client())
+
+    with pytest.raises(ValueError, match="timeout must be positive and finite"):
+        api.get_project_data_update_batch(path_params=BATCH_PATH, timeout=timeout)
+    assert server.requests == []

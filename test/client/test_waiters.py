@@ -162,3 +162,23 @@ def test_body_without_a_job_status_is_a_clear_error():
 
     with pytest.raises(OpenApiException, match="no job status"):
         wait_for_job(lambda: types.SimpleNamespace(body={"job": None}))
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"timeout": (1, 2)}, TypeError),
+        ({"timeout": "5"}, TypeError),
+        ({"timeout": float("nan")}, ValueError),
+        ({"timeout": -1}, ValueError),
+        ({"initial_interval": float("nan")}, ValueError),
+        ({"max_interval": -1}, ValueError),
+    ],
+)
+def test_bad_wait_settings_are_refused_by_name(server, api, options, error):
+    """timeout and the intervals must be positive, finite seconds; nothing is sent."""
+    (name,) = options
+
+    with pytest.raises(error, match=name):
+        api.wait_for_project_data_update_batch(path_params=BATCH_PATH, **options)
+    assert server.requests == []
