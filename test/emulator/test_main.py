@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 import urllib3
@@ -233,3 +234,28 @@ def test_the_ipv6_loopback_is_served():
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=10)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM and pipes are POSIX here")
+def test_a_closed_standard_output_does_not_stop_it():
+    """With its stdout reader gone it serves on and exits 0 on SIGTERM, quietly."""
+    reader, writer = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "icasdk.emulator", "--port", "0"],
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(writer)
+    first = os.read(reader, 20)
+    os.close(reader)
+    try:
+        time.sleep(0.5)
+        alive = process.poll() is None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=10)
+
+    assert first.startswith(b"ICA emulator")
+    assert alive and process.returncode == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err
