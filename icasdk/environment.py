@@ -32,6 +32,7 @@ import datetime
 import json
 import logging
 import os
+import re
 import typing
 import urllib.parse
 
@@ -49,6 +50,10 @@ SESSION_FILE = ".session.ica.yaml"
 CONFIG_FILE = "config.yaml"
 API_PATH = "/ica/rest"
 DEFAULT_BASE_URL = "https://ica.illumina.com/ica/rest"
+
+MAX_SHOWN_KEY = 40
+SHOWN_KEY = re.compile(r"[a-z]+(?:[-_][a-z]+)*")
+"""What a key in an icav2 file must look like to be named in an error."""
 
 ARGUMENT = "argument"
 DEFAULT = "default"
@@ -178,17 +183,36 @@ def base_url_from(value: str, source: str = "") -> str:
 
     A bare host, or a URL with no path, gets ``https://`` and ``/ica/rest``.
     """
-    text = value.strip().rstrip("/")
+    text = value.strip()
     if "://" not in text:
         text = "https://" + text
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    text = text.rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # noqa: B018  (raises for a port that is not 0-65535)
+    except ValueError as err:
+        problem = f" ({err})"
+    else:
+        problem = ""
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problem = " (an http or https URL, or a host name, is needed)"
+    if problem:
         where = f" (from {source})" if source else ""
-        msg = f"expected a URL or host name for the ICA server{where}, got {value!r}"
-        raise SettingsError(msg)
+        shown = _without_userinfo(value)
+        msg = f"expected a URL or host name for the ICA server{where}, got {shown!r}"
+        raise SettingsError(msg + problem)
     if not parts.path:
         text += API_PATH
     return text
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``, for messages."""
+    scheme, sep, rest = url.rpartition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}{sep}***@{authority.rpartition('@')[2]}{slash}{path}"
 
 
 # --------------------------------------------------------------------------
@@ -279,12 +303,20 @@ def read_flat_yaml(path: str) -> typing.Dict[str, str]:
 
     Takes comments, blank lines, ``---``, and plain, single- or double-quoted
     values; refuses nesting, lists and anything else with the file and line.
+    The files hold credentials, so no error ever quotes a value or a line:
+    each names the file, the line and the key (when it looks like one).
     """
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as err:
-        raise SettingsError(f"{path}: cannot be read: {err}") from None
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as err:
+        raise SettingsError(f"{path}: cannot be read: {err.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        number = data.count(b"\n", 0, err.start) + 1
+        msg = f"{path}, line {number}: is not UTF-8 text (the line is not shown)"
+        raise SettingsError(msg) from None
 
     values: typing.Dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -294,28 +326,60 @@ def read_flat_yaml(path: str) -> typing.Dict[str, str]:
             continue
         key, sep, value = line.partition(":")
         if line[:1].isspace() or not sep or not key.strip() or key.startswith("-"):
-            msg = (
-                f"{path}, line {number}: expected a flat 'key: value' line, got {raw!r}"
-            )
-            raise SettingsError(msg)
-        values[key.strip()] = _scalar(value.strip(), path, number)
+            raise SettingsError(_line_problem(path, number, key if sep else ""))
+        values[key.strip()] = _scalar(value.strip(), path, number, key.strip())
     return values
 
 
-def _scalar(text: str, path: str, number: int) -> str:
+def _line_problem(path: str, number: int, key: str) -> str:
+    """Why a line is not a flat ``key: value`` line, naming the key if it is one."""
+    where = f"{path}, line {number}"
+    shown = _shown_key(key)
+    if shown and key[:1].isspace():
+        return (
+            f"{where}: key {shown} is indented; expected a flat 'key: value' line "
+            "starting at the first column (the value is not shown)"
+        )
+    what = f"key {shown}" if shown else "this line"
+    return (
+        f"{where}: {what} is not a flat 'key: value' line (nesting, lists and "
+        "text without a key are not read; the line is not shown)"
+    )
+
+
+def _shown_key(key: str) -> str:
+    """``key`` quoted when it looks like a YAML key, not a piece of a secret; else ''.
+
+    Only lowercase words joined by ``-`` or ``_`` are shown: tokens and keys
+    have digits or capitals, so a wrapped credential is never echoed.
+    """
+    name = key.strip().lstrip("-").strip()
+    if len(name) <= MAX_SHOWN_KEY and SHOWN_KEY.fullmatch(name):
+        return repr(name)
+    return ""
+
+
+def _scalar(text: str, path: str, number: int, key: str) -> str:
     """A plain or quoted YAML scalar on one line, as a string."""
+    shown = _shown_key(key) or "the key"
     if text[:1] in ("'", '"'):
         quote = text[0]
         end = text.rfind(quote)
         rest = text[end + 1 :].strip() if end > 0 else None
         if end <= 0 or (rest and not rest.startswith("#")):
-            msg = f"{path}, line {number}: unterminated or trailing text after {text!r}"
+            msg = (
+                f"{path}, line {number}: the value of {shown} has an unclosed quote "
+                "or text after its closing quote (the value is not shown)"
+            )
             raise SettingsError(msg)
         inner = text[1:end]
         return inner.replace("''", "'") if quote == "'" else _unescape(inner)
 
     if text[:1] in ("[", "{", "|", ">", "&", "*", "!"):
-        msg = f"{path}, line {number}: expected a plain value, got {text!r}"
+        msg = (
+            f"{path}, line {number}: the value of {shown} starts with {text[0]!r}; "
+            "expected a plain or quoted value on one line (the value is not shown)"
+        )
         raise SettingsError(msg)
     comment = text.find(" #")
     return (text[:comment] if comment >= 0 else text).strip()

@@ -252,3 +252,66 @@ def test_the_flat_yaml_reader_refuses_anything_else_with_its_line(tmp_path, text
     path.write_text(text)
     with pytest.raises(SettingsError, match=f"c.yaml, line {line}: "):
         read_flat_yaml(str(path))
+
+
+SECRET = "Sup3rSecretKeyValue42"
+
+
+@pytest.mark.parametrize(
+    "text, line, key",
+    [
+        (f"server-url: ica.illumina.com\n  x-api-key: {SECRET}\n", 2, "'x-api-key'"),
+        (f'x-api-key: "{SECRET}\n', 1, "'x-api-key'"),
+        (f"x-api-key: '{SECRET}' trailing\n", 1, "'x-api-key'"),
+        (f"x-api-key: [{SECRET}]\n", 1, "'x-api-key'"),
+        (f"access-token: abc\n  {SECRET}\n", 2, "this line"),
+        (f"- x-api-key: {SECRET}\n", 1, "'x-api-key'"),
+        (f"{SECRET}: [value]\n", 1, "the value of the key"),
+        (f"  {SECRET}: value\n", 1, "this line"),
+    ],
+)
+def test_a_malformed_line_is_named_by_file_line_and_key_never_by_value(
+    tmp_path, text, line, key
+):
+    """Every refusal names the file, the line and a safe key; never the secret."""
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    with pytest.raises(SettingsError) as caught:
+        read_flat_yaml(str(path))
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line {line}: ")
+    assert key in message
+    assert SECRET not in message and SECRET[:8] not in message
+
+
+def test_a_file_that_is_not_utf8_is_refused_without_its_bytes(tmp_path):
+    """Undecodable bytes are reported by line, not echoed."""
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"server-url: x\nx-api-key: caf\xe9" + SECRET.encode() + b"\n")
+    with pytest.raises(SettingsError, match=r"config.yaml, line 2: is not UTF-8") as e:
+        read_flat_yaml(str(path))
+    assert SECRET not in str(e.value) and "\\xe9" not in str(e.value)
+
+
+def test_a_leaking_config_line_through_load_settings_names_only_the_key(home):
+    """The error load_settings raises for a broken config.yaml holds no secret."""
+    write_icav2(home, config=f"server-url: ica.illumina.com\n  x-api-key: {SECRET}\n")
+    with pytest.raises(SettingsError, match="key 'x-api-key' is indented") as caught:
+        load_settings()
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://host:99999", "http://host:abc", "https://"]
+)
+def test_a_url_that_cannot_be_parsed_is_a_settings_error(url):
+    """Broken brackets, ports and empty hosts are SettingsErrors, not ValueErrors."""
+    with pytest.raises(SettingsError, match="expected a URL or host name"):
+        base_url_from(url, "--base-url")
+
+
+def test_a_password_in_a_refused_url_is_not_shown():
+    """user:password@ is hidden in the message about a URL."""
+    with pytest.raises(SettingsError) as caught:
+        base_url_from("https://me:hunter2@host:99999/x")
+    assert "hunter2" not in str(caught.value) and "***@host" in str(caught.value)
