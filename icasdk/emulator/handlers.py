@@ -3,6 +3,10 @@
 Each takes the emulator's ``State`` and a routed, authenticated and validated
 ``Request`` and returns a ``Response`` or raises a ``ProblemError``. They run
 with the state lock held, after every batch has been settled to now.
+
+Ids of UUID form in the path are UUIDs: any case finds the same project,
+batch or item, and answers (bodies and Problem details) give the canonical
+lower-case form (see ``state.canonical_id``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 from icasdk.emulator import paging, render
 from icasdk.emulator.exchange import Request, Response
 from icasdk.emulator.problems import ProblemError
-from icasdk.emulator.state import Batch, Project, State
+from icasdk.emulator.state import Batch, Project, State, canonical_id
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +72,10 @@ def get_item(state: State, request: Request) -> Response:
     """
     project = _project(state, request)
     batch = _batch(state, project, request)
-    index = batch.index.get(request.path_params["itemId"])
+    item_id = canonical_id(request.path_params["itemId"])
+    index = batch.index.get(item_id)
     if index is None:
-        detail = "Batch %s has no item %s." % (batch.id, request.path_params["itemId"])
+        detail = "Batch %s has no item %s." % (batch.id, item_id)
         raise ProblemError(404, "not-found", detail)
 
     return Response(200, render.item(batch, index))
@@ -78,8 +83,8 @@ def get_item(state: State, request: Request) -> Response:
 
 def _project(state: State, request: Request) -> Project:
     """The project of the path; 404 if unknown, 403 if the caller may not see it."""
-    project_id = request.path_params["projectId"]
-    project = state.projects.get(project_id)
+    project_id = canonical_id(request.path_params["projectId"])
+    project = state.find_project(project_id)
     if project is None:
         raise ProblemError(404, "not-found", "Project %s was not found." % project_id)
     if project.owner_id != request.user.id:
@@ -91,8 +96,8 @@ def _project(state: State, request: Request) -> Project:
 
 def _batch(state: State, project: Project, request: Request) -> Batch:
     """The batch of the path within ``project``; 404 otherwise."""
-    batch_id = request.path_params["batchId"]
-    batch = state.batches.get(batch_id)
+    batch_id = canonical_id(request.path_params["batchId"])
+    batch = state.find_batch(batch_id)
     if batch is None or batch.project_id != project.id:
         detail = "Project %s has no data update batch %s." % (project.id, batch_id)
         raise ProblemError(404, "not-found", detail)

@@ -91,9 +91,10 @@ class App:
             now = state.clock()
             state.settle(now)
             if batch_id is not None:
-                if batch_id not in state.batches:
+                batch = state.find_batch(batch_id)
+                if batch is None:
                     raise KeyError("no batch with id %r" % batch_id)
-                chosen = [state.batches[batch_id]]
+                chosen = [batch]
             else:
                 chosen = list(state.batches.values())
             chosen = [batch for batch in chosen if batch.finished is None]

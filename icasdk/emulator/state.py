@@ -15,6 +15,12 @@ A seed document (a JSON file, or the body of ``POST /_emulator/seed``)::
 
 A project's ``owner`` defaults to the emulator's own user; a path ending in
 ``/`` is a folder, and the folders above a path are made as needed.
+
+Ids of UUID form (projects, batches, items, users) are UUIDs, as on ICA,
+which parses them in Java: ``canonical_id`` gives the lower-case form they
+are kept and answered in, and every lookup goes through it, so an
+upper-case ``batchId`` finds its batch. Other ids (``fil.``/``fol.`` data
+ids, a seeded project id that is not a UUID) are compared as they are.
 """
 
 from __future__ import annotations
@@ -42,6 +48,16 @@ API_KEY = "apiKey"
 ACCESS_TOKEN = "accessToken"
 DEFAULT_USERNAME = "emulator"
 DATA_ID = re.compile(r"^(fil|fol)\.[0-9a-f]{32}$")
+UUID_FORM = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+
+
+def canonical_id(value: str) -> str:
+    """``value`` in lower case if it is a UUID (8-4-4-4-12 hex), else unchanged."""
+    if isinstance(value, str) and UUID_FORM.match(value):
+        return value.lower()
+    return value
 
 
 @dataclasses.dataclass
@@ -227,12 +243,19 @@ class State:
         """A new project owned by ``owner_id``."""
         with self.lock:
             project = Project(
-                project_id or str(uuid.uuid4()), name, owner_id, self.clock()
+                canonical_id(project_id) if project_id else str(uuid.uuid4()),
+                name,
+                owner_id,
+                self.clock(),
             )
             self.projects[project.id] = project
             self._paths.setdefault(project.id, {})
             self.store.put_many("project", [(project.id, dataclasses.asdict(project))])
             return project
+
+    def find_project(self, project_id: str) -> Optional[Project]:
+        """The project with id ``project_id`` (a UUID in any case), or None."""
+        return self.projects.get(canonical_id(project_id))
 
     def add_data(
         self,
@@ -243,6 +266,7 @@ class State:
         technical_tags: Iterable[str] = (),
     ) -> Data:
         """The data at ``path`` in the project, made (with its folders) if new."""
+        project_id = canonical_id(project_id)
         if project_id not in self.projects:
             raise KeyError("no project with id %r" % project_id)
         if not path or path == "/":
@@ -333,6 +357,10 @@ class State:
             self.save_items(batch, batch.items)
         log.info("created batch %s with %d items", batch.id, len(batch.items))
         return batch
+
+    def find_batch(self, batch_id: str) -> Optional[Batch]:
+        """The batch with id ``batch_id`` (a UUID in any case), or None."""
+        return self.batches.get(canonical_id(batch_id))
 
     def settle(self, now: float | None = None) -> None:
         """Catch every unfinished batch up to ``now``, oldest first."""
@@ -436,10 +464,12 @@ class State:
         for record in loaded.get("credential", ()):
             self.credentials[record["secret"]] = (record["kind"], record["user"])
         for record in loaded.get("project", ()):
-            self.projects[record["id"]] = Project(**record)
-            self._paths.setdefault(record["id"], {})
+            project = Project(**dict(record, id=canonical_id(record["id"])))
+            self.projects[project.id] = project
+            self._paths.setdefault(project.id, {})
         for record in loaded.get("data", ()):
-            data = Data(record["id"], record["projectId"], record["path"])
+            project_id = canonical_id(record["projectId"])
+            data = Data(record["id"], project_id, record["path"])
             data.user_tags = record["userTags"]
             data.technical_tags = record["technicalTags"]
             data.dates = record["dates"]
@@ -538,7 +568,7 @@ def _batch_from_record(record: dict, item_records: List[dict]) -> Batch:
     batch = Batch(
         id=record["id"],
         job_id=record["jobId"],
-        project_id=record["projectId"],
+        project_id=canonical_id(record["projectId"]),
         owner_id=record["ownerId"],
         created=record["created"],
         pace=lifecycle.Pace(record["rate"], record["phaseSeconds"]),

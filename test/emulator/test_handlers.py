@@ -114,3 +114,73 @@ def test_another_users_project_is_403(emu, client):
     assert get.status == 403 and post.status == 403
     assert batch["job"]["owner"]["username"] == "bob"
     assert emu.batches_created == 1
+
+
+def test_upper_case_uuids_find_the_same_batch_and_item(emu, client, project):
+    """UUIDs are case-insensitive: upper-case ids find it; answers are lower-case."""
+    file_id = emu.create_data(project, "/a")
+    batch = client.create(project.upper(), group(file_id))
+    item = client.items(project, batch["id"])["items"][0]
+    upper = (project.upper(), batch["id"].upper())
+
+    fetched = client.batch(*upper)
+    listed = client.items(*upper)
+    response = client.call(
+        "GET",
+        "/api/projects/%s/dataUpdateBatch/%s/items/%s" % (*upper, item["id"].upper()),
+    )
+
+    assert batch["job"]["project"]["id"] == project
+    assert fetched["id"] == batch["id"] and fetched["job"]["project"]["id"] == project
+    assert listed["items"] == [item]
+    assert response.status == 200 and response.json()["id"] == item["id"]
+
+
+def test_a_page_token_works_whatever_the_case_of_the_batch_id(emu, client, project):
+    """A token from a lower-case listing goes on under the upper-case batch id."""
+    ids = [emu.create_data(project, "/f%d" % i) for i in range(3)]
+    batch_id = client.create(project, group(*ids))["id"]
+    first = client.items(project, batch_id, pageSize="2")
+
+    rest = client.items(
+        project, batch_id.upper(), pageSize="2", pageToken=first["nextPageToken"]
+    )
+
+    assert [i["request"]["dataId"] for i in rest["items"]] == ids[2:]
+
+
+def test_an_unknown_upper_case_batch_is_named_in_lower_case(client, project):
+    """A 404 for an unknown batch names its id in the canonical lower-case form."""
+    missing = str(uuid.uuid4())
+
+    response = client.call(
+        "GET", "/api/projects/%s/dataUpdateBatch/%s" % (project, missing.upper())
+    )
+
+    assert response.status == 404
+    assert missing in response.json()["detail"]
+
+
+def test_only_the_hyphenated_uuid_form_is_a_uuid(client, project, emu):
+    """Braces or no hyphens are not the uuid format: a 400 naming batchId."""
+    batch_id = client.create(project, group(emu.create_data(project, "/a")))["id"]
+
+    for form in ("{%s}" % batch_id, batch_id.replace("-", "")):
+        response = client.call(
+            "GET", "/api/projects/%s/dataUpdateBatch/%s" % (project, form)
+        )
+        assert response.status == 400 and "batchId" in response.json()["parameters"]
+
+
+def test_the_python_api_takes_uuids_in_any_case(emu, client):
+    """Seeded, created and advanced ids of uuid form are found in any case."""
+    seeded = "0C0F6A2E-8D5A-4B8E-9D0A-2B8F0E1C9A11"
+    made = emu.seed({"projects": [{"name": "p", "id": seeded}]})["projects"][0]
+    file_id = emu.create_data(seeded, "/a")
+    batch_id = client.create(seeded, group(file_id, add=["x"]))["id"]
+
+    moved = emu.finish(batch_id.upper())
+
+    assert made["id"] == seeded.lower()
+    assert moved == 1 and emu.data_tags(file_id) == (("x",), ())
+    assert client.batch(seeded.lower(), batch_id)["job"]["status"] == "SUCCEEDED"
