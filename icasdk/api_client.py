@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import ipaddress
 import json
 import logging
-import platform
+import sys
 import threading
 import time
 import typing
@@ -40,7 +39,7 @@ from icasdk.transport import Request, Transport, urllib3_timeout
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"icasdk/{__version__} python/{platform.python_version()}"
+USER_AGENT = "icasdk/{} python/{}.{}.{}".format(__version__, *sys.version_info[:3])
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -116,6 +115,8 @@ class InsecureCredentialsWarning(UserWarning):
 def _is_loopback(hostname: str) -> bool:
     if hostname == "localhost":
         return True
+    import ipaddress  # only for plain-HTTP hosts; it is slow to import
+
     try:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:

@@ -24,6 +24,8 @@ from icasdk import schemas
 _Builder = typing.Callable[[dict, tuple, list], "schemas.Model"]
 _ATTRIBUTE = "_compiled_builder"
 _LOCK = threading.RLock()
+_COMPILING: typing.Set[type] = set()
+"""Models whose builder is being written (a cycle meets them again)."""
 
 
 def builder_for(model: typing.Type[schemas.Model]) -> _Builder:
@@ -45,11 +47,14 @@ def builder_for(model: typing.Type[schemas.Model]) -> _Builder:
             return builder_for(model)(data, path, errors)
 
         setattr(model, _ATTRIBUTE, stand_in)
+        _COMPILING.add(model)
         try:
             built = _compile(model)
         except BaseException:
             delattr(model, _ATTRIBUTE)
             raise
+        finally:
+            _COMPILING.discard(model)
         setattr(model, _ATTRIBUTE, built)
         return built
 
@@ -201,8 +206,16 @@ def _inline_test(
 
 
 def _nested_builder(src: _Source, model: typing.Type[schemas.Model]) -> str:
-    """An expression calling ``model``'s builder, compiled now if need be."""
-    builder_for(model)
+    """An expression calling ``model``'s builder, compiled now if need be.
+
+    The compiled function itself when it is ready; inside a cycle of models
+    still being compiled, a lookup of the class attribute at call time.
+    """
+    with _LOCK:
+        built = builder_for(model)
+        compiling = model in _COMPILING
+    if not compiling:
+        return src.constant(built, "B")
     name = src.constant(model, "M")
     return f"{name}.{_ATTRIBUTE}"
 

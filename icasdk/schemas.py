@@ -19,7 +19,6 @@ Attributes in snake_case give typed values (``datetime``, ``uuid.UUID``).
 from __future__ import annotations
 
 import datetime
-import difflib
 import gc
 import json
 import keyword
@@ -833,6 +832,8 @@ class Model(FrozenDict):
             if _normalized(alias) == wanted:
                 return name
         cutoff = 0.6 if loose else NEAR_MISS_CUTOFF
+        import difflib  # only when there is a typo to explain; it is slow to import
+
         close = difflib.get_close_matches(
             key, list(cls.__aliases__), n=1, cutoff=cutoff
         )
