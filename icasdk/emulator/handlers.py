@@ -7,6 +7,11 @@ with the state lock held, after every batch has been settled to now.
 Ids of UUID form in the path are UUIDs: any case finds the same project,
 batch or item, and answers (bodies and Problem details) give the canonical
 lower-case form (see ``state.canonical_id``).
+
+A 400 comes only from a rule the definition states (its schemas and the
+create operation's 100,000 limit, checked in ``validation.py``) or from a
+value that cannot mean what the definition says; each handler lists those
+it keeps. A wrong Accept header is a 400 too (see ``server.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,12 @@ def create_batch(state: State, request: Request) -> Response:
 
     Data ids are not checked here: an unknown id, or one of another project,
     makes its item FAILED when the job reaches it, as on ICA. A data id given
-    twice makes two items.
+    twice makes two items. No data ids at all (the definition sets no
+    minimum) makes a batch with no items, SUCCEEDED once it has run.
+
+    400s: a body that is not JSON (both declared body types are JSON), one
+    the definition's schema refuses, and more than 100,000 data ids in all
+    (the operation's description says that is not allowed).
 
     Not implemented: the archive and delete dates are stored on the data but
     nothing is archived or deleted; no idempotency key (ICA has none either).
@@ -53,6 +63,17 @@ def get_batch(state: State, request: Request) -> Response:
 
 def list_items(state: State, request: Request) -> Response:
     """getProjectDataUpdateBatchItems: a page of items (see ``paging.py``).
+
+    Any mix of the optional query values is accepted. With ``pageOffset`` or
+    ``sort`` the page is an offset page (``totalItemCount`` set,
+    ``nextPageToken`` empty) and a ``pageToken`` is ignored; otherwise it is
+    a cursor page that goes on from ``pageToken``.
+
+    400s kept, as the value cannot mean what the definition describes: a
+    status outside its enum; a ``pageSize`` or ``pageOffset`` that is not a
+    whole number of rows, a ``pageSize`` of 0 or above 1000; a ``sort`` that
+    is not fields with ``asc``/``desc``; a ``pageToken`` not given out for
+    this batch. ``paging.py`` says why each is kept.
 
     Not implemented: PARTIALLY_UPDATED never occurs (a folder's update either
     reaches all of it or, for a bad id, none of it); offset paging's 200,000

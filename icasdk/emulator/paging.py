@@ -4,8 +4,28 @@ Cursor paging (the default) walks items in creation order and its opaque
 ``pageToken`` remembers where the last page stopped, so pages stay complete
 and never repeat while the batch runs. Offset paging is used when
 ``pageOffset`` or ``sort`` is given: ``totalItemCount`` is set and
-``nextPageToken`` is empty. ``pageSize`` defaults to 100; above 1000 it is a
-400 Problem rather than silently cut, so a client learns the limit at once.
+``nextPageToken`` is empty. ``pageSize`` defaults to 100 and may be at most
+1000.
+
+Any mix of the optional parameters is accepted: the definition forbids none.
+With ``pageOffset`` or ``sort`` present the page is an offset page and a
+``pageToken`` is ignored (not even decoded), as ICA documents the token for
+cursor paging only and sorting for offset paging only.
+
+The 400s kept here, each because the value cannot mean what the definition
+says the parameter means:
+
+- ``pageSize`` or ``pageOffset`` that is not a whole number, or is negative:
+  both are described as an amount of rows (issue #4 asks for the 400 too).
+- ``pageSize`` 0: a page of no rows could never move a cursor on.
+- ``pageSize`` above 1000: issue #4 asks for a maximum, and ICA's earlier
+  API documented 1 to 1000 for its ``pageSize``; a 400 names the limit, where
+  a silently short page would make a client stepping ``pageOffset`` by its
+  size skip items.
+- a ``sort`` field the items do not have, or a suffix other than ``asc`` /
+  ``desc``: the definition describes the value as a field with one of those.
+- a ``pageToken`` this batch did not give out: the definition says its value
+  is the one returned by a cursor page; any other names no place to go on.
 
 Statuses are never stored per item: items before ``batch.done`` are final,
 then come up to ``WORKERS`` items UPDATING, then the waiting rest; each page
@@ -51,12 +71,10 @@ def page(batch: Batch, request: Request) -> dict:
     token, sort = request.first("pageToken"), request.first("sort")
     wanted = request.query.get("status")
     statuses = set(validation.split_values(wanted)) if wanted else None
-    if token and (offset is not None or sort):
-        detail = "A pageToken cannot be combined with pageOffset or sort."
-        parameters = {"pageToken": "cannot be combined with pageOffset or sort"}
-        raise ProblemError(400, "validation", detail, parameters)
 
     if offset is not None or sort:
+        if token:
+            log.debug("offset paging (pageOffset or sort given); pageToken ignored")
         return _offset_page(batch, statuses, _sort_keys(sort), offset or 0, size)
     return _cursor_page(batch, statuses, _read_token(batch, token), size)
 

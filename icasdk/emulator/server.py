@@ -8,6 +8,10 @@ every batch is settled to now. It gives back a ``Reply``: the bytes to send,
 or ``status=None`` for a connection closed unanswered. ``RequestHandler``
 reads requests off keep-alive connections and writes replies, gzipped when
 ``Accept-Encoding`` allows.
+
+The Accept 400 is the one 400 the definition does not state: issue #4
+records it as ICA's own answer to an Accept that admits neither the API's
+type nor a wildcard, so the emulator gives it too.
 """
 
 from __future__ import annotations

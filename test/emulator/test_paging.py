@@ -155,13 +155,26 @@ def test_a_foreign_page_token_is_refused(client, project, batch, token):
     assert body["parameters"] == {"pageToken": "is not valid"}
 
 
-def test_a_token_cannot_mix_with_offset(client, project, batch):
-    """pageToken together with pageOffset is a 400."""
-    token = client.items(project, batch)["nextPageToken"]
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"pageOffset": "0"},
+        {"sort": "dataId"},
+        {"pageOffset": "0", "sort": "dataId asc", "status": "INITIALISED"},
+    ],
+)
+@pytest.mark.parametrize("token", ["given", "garbage"])
+def test_offset_paging_ignores_a_page_token(client, project, batch, query, token):
+    """With pageOffset or sort, a pageToken (even a bad one) is ignored."""
+    given = client.items(project, batch)["nextPageToken"]
+    page_token = given if token == "given" else "not-a-token"
 
-    body = client.items(project, batch, expect=400, pageToken=token, pageOffset="0")
+    mixed = client.items(project, batch, pageSize="10", pageToken=page_token, **query)
+    plain = client.items(project, batch, pageSize="10", **query)
 
-    assert "pageToken" in body["parameters"]
+    assert mixed == plain
+    assert mixed["nextPageToken"] == "" and mixed["totalItemCount"] == 250
+    assert len(mixed["items"]) == 10
 
 
 def test_cursor_pages_stay_complete_while_the_batch_runs(emu, client, project):

@@ -84,3 +84,35 @@ def test_an_emulator_problem_is_an_api_exception(emu, project):
             )
 
     assert caught.value.status == 404
+
+
+def test_the_example_passing_every_optional_value_runs(emu, project):
+    """status, pageOffset, pageToken, pageSize and sort together: an offset page."""
+    data = [emu.create_data(project, "/s%d.bam" % i) for i in range(3)]
+    configuration = _configurations(emu)[0]
+
+    with icasdk.ApiClient(configuration) as api_client:
+        api_instance = api_module.ProjectDataUpdateBatchApi(api_client)
+        created = api_instance.create_project_data_update_batch(
+            path_params={"projectId": project},
+            body={"dataUpdateGroups": [{"dataIds": data}]},
+        )
+        path_params = {"projectId": project, "batchId": created.body.id}
+        first = api_instance.get_project_data_update_batch_items(
+            path_params=path_params, query_params={"pageSize": "1"}
+        )
+        every = api_instance.get_project_data_update_batch_items(
+            path_params=path_params,
+            query_params={
+                "status": ["INITIALISED"],
+                "pageOffset": "0",
+                "pageToken": first.body["nextPageToken"],
+                "pageSize": "2",
+                "sort": "dataId desc",
+            },
+        )
+
+    listed = [item["request"]["dataId"] for item in every.body["items"]]
+    assert every.response.status == 200
+    assert listed == sorted(data, reverse=True)[:2]
+    assert every.body["totalItemCount"] == 3 and every.body["nextPageToken"] == ""

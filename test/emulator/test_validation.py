@@ -104,12 +104,16 @@ def test_more_than_100000_data_ids_is_400(client, project):
     assert not client.emu.batches
 
 
-def test_no_data_ids_at_all_is_400(client, project):
-    """A create with no data id is refused."""
-    status, problem = _create(client, project, {"dataUpdateGroups": [group()]})
+@pytest.mark.parametrize("groups", [[], [group()], [group(), group()]])
+def test_no_data_ids_at_all_makes_an_empty_batch(emu, client, project, groups):
+    """The definition sets no minimum: no data ids is a 201 and an empty batch."""
+    status, body = _create(client, project, {"dataUpdateGroups": groups})
+    emu.finish()
 
-    assert status == 400
-    assert "dataUpdateGroups" in problem["parameters"]
+    assert status == 201
+    page = client.items(project, body["id"])
+    assert page["items"] == [] and page["remainingRecords"] == 0
+    assert client.batch(project, body["id"])["job"]["status"] == "SUCCEEDED"
 
 
 def test_an_unknown_status_is_named(emu, client, project):
