@@ -228,7 +228,12 @@ def exit_code_for(err: BaseException) -> int:
         return EXIT_AUTH
     if isinstance(err, exceptions.ApiException) and err.status in (401, 403):
         return EXIT_AUTH
-    usage = (manifest.ManifestError, UsageError, environment.SettingsError)
+    usage = (
+        manifest.ManifestError,
+        UsageError,
+        environment.SettingsError,
+        tagging.TagInputError,
+    )
     if isinstance(err, usage + (exceptions.ApiTypeError, exceptions.ApiValueError)):
         return EXIT_USAGE
     return EXIT_PROBLEMS
@@ -665,7 +670,7 @@ def format_item_counts(counts: typing.Mapping[str, int]) -> str:
 def require_emulator(command: str) -> None:
     """Raise a UsageError naming the extra to install when the emulator can't load."""
     try:
-        import icasdk.emulator  # noqa: F401  (loads its dependencies)
+        from icasdk.emulator import Emulator  # noqa: F401  (loads its dependencies)
     except ImportError as err:
         msg = (
             f"icasdk {command} needs the emulator's dependencies ({err.name} is "

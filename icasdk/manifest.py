@@ -39,13 +39,11 @@ import re
 import sys
 import typing
 
-from icasdk.exceptions import OpenApiException
-from icasdk.tagging import Outcome, TagChanges
+from icasdk.exceptions import OpenApiException, shorten
+from icasdk.tagging import SEPARATOR, TAG_RULE, Outcome, TagChanges, tag_problem
 
 log = logging.getLogger(__name__)
 
-SEPARATOR = ";"
-"""What separates the tags of one cell."""
 ID_COLUMN = "dataId"
 TAG_COLUMNS = (
     "addUserTags",
@@ -169,18 +167,20 @@ def _read_rows(reader, source: str) -> Manifest:
     width = len(header)
     # A missing tag column reads the always-empty cell after the last column.
     tag_cells = operator.itemgetter(*(width if at is None else at for at in tags_at))
+    last = reader.line_num
     for cells in reader:
+        # A row is named by the line it starts on (a quoted cell may span lines).
+        line, last = last + 1, reader.line_num
         if len(cells) > width and "".join(cells[width:]).strip():
             msg = (
                 f"has {len(cells)} values but the header has {width} columns; "
                 "quote cells that hold the delimiter"
             )
-            raise ManifestError(msg, source, reader.line_num)
+            raise ManifestError(msg, source, line)
         if not "".join(cells).strip():
             continue
 
         cells += [""] * (width + 1 - len(cells))
-        line = reader.line_num
         rows.append((cells[id_at].strip(), parse(tag_cells(cells), line), line))
 
     if ignored:
@@ -277,7 +277,12 @@ class _CellParser:
 def split_tags(
     cell: str, source: str, line: typing.Optional[int], column: str
 ) -> typing.Tuple[str, ...]:
-    """The tags of one cell: split on ``;``, stripped, empty ones dropped."""
+    """The tags of one cell: split on ``;``, stripped, empty ones dropped.
+
+    Each tag must then pass ``tagging.tag_problem``, the rule the Python API
+    applies too: a quoted cell holding a line break or a control character
+    is refused here, by file and line.
+    """
     if not cell:
         return ()
     if "\\" + SEPARATOR in cell or ('"' in cell and SEPARATOR in cell):
@@ -286,8 +291,13 @@ def split_tags(
             f"a tag cannot contain {SEPARATOR!r}, which separates tags"
         )
         raise ManifestError(msg, source, line)
-    tags = (tag.strip() for tag in cell.split(SEPARATOR))
-    return tuple(dict.fromkeys(tag for tag in tags if tag))
+    tags = tuple(dict.fromkeys(tag.strip() for tag in cell.split(SEPARATOR)))
+    for tag in tags:
+        problem = tag_problem(tag) if tag else ""
+        if problem:
+            msg = f"{column}: a tag {problem}, got {shorten(tag)}; {TAG_RULE}"
+            raise ManifestError(msg, source, line)
+    return tuple(tag for tag in tags if tag)
 
 
 # --------------------------------------------------------------------------
@@ -320,6 +330,10 @@ def changes_from_options(
                     f"{value!r}: a tag cannot contain {SEPARATOR!r}, which separates "
                     f"tags in manifests; give {option} once per tag"
                 )
+                raise ManifestError(msg, option)
+            problem = tag_problem(tag)
+            if problem:
+                msg = f"a tag {problem}, got {shorten(value)}; {TAG_RULE}"
                 raise ManifestError(msg, option)
             tags.append(tag)
         parsed.append(tuple(dict.fromkeys(tags)))

@@ -28,6 +28,8 @@ import logging
 import re
 import typing
 
+from icasdk.exceptions import OpenApiException, shorten
+
 if typing.TYPE_CHECKING:
     from icasdk.model.data_update_group import DataUpdateGroup
     from icasdk.tagrun import TagResult
@@ -50,8 +52,49 @@ OUTCOMES = (UPDATED, FAILED, REJECTED, UNKNOWN)
 
 # How many line numbers a message names before it says "and N more".
 MAX_LINES_SHOWN = 5
+# How many problems with the rows an error lists before it says "and N more".
+MAX_PROBLEMS_SHOWN = 10
+
+SEPARATOR = ";"
+"""What separates the tags of a manifest cell; so no tag may contain it."""
+TAG_RULE = (
+    "a tag is a non-empty string with no ';', line break or other control "
+    "character, and no spaces at either end"
+)
+_BAD_TAG = re.compile("[;\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]|^\\s|\\s$")
+"""Any character or spacing that ``tag_problem`` refuses (a quick first look)."""
+_LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 Line = typing.Optional[int]
+
+
+class TagInputError(OpenApiException, ValueError):
+    """Rows or tag changes that cannot be planned as given; nothing was planned.
+
+    ``problems`` holds the problems found (up to ``MAX_PROBLEMS_SHOWN``),
+    each naming the row or field it is about, what was expected and what
+    was given; ``total`` counts them all.
+    """
+
+    def __init__(self, problems: typing.Sequence[str], total: int = 0) -> None:
+        self.problems = tuple(problems)
+        self.total = max(total, len(self.problems))
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if self.total == 1:
+            return self.problems[0]
+
+        lines = [f"{self.total:,} problems:"]
+        lines += [f"  {problem}" for problem in self.problems]
+        more = self.total - len(self.problems)
+        if more > 0:
+            lines.append(f"  ... and {more:,} more")
+        return "\n".join(lines)
+
+
+class TagInputTypeError(TagInputError, TypeError):
+    """A row, a change or a tag of the wrong type or shape."""
 
 
 class TagChanges(typing.NamedTuple):
@@ -70,18 +113,22 @@ class TagChanges(typing.NamedTuple):
         add_technical_tags: typing.Iterable[str] = (),
         remove_technical_tags: typing.Iterable[str] = (),
     ) -> TagChanges:
-        """A change from any iterables of tags (a lone string is refused)."""
+        """A change from any iterables of tags, each checked (see ``tag_problem``).
+
+        Raises ``TagInputTypeError`` (a TypeError) for a lone string or a
+        tag that is not a string, else ``TagInputError`` for a tag that
+        ``tag_problem`` refuses; the message names each field and tag at fault.
+        """
         given = (
             add_user_tags,
             remove_user_tags,
             add_technical_tags,
             remove_technical_tags,
         )
-        for name, tags in zip(cls._fields, given):
-            if isinstance(tags, str):
-                msg = f"{name} must be a list of tags, got the string {tags!r}"
-                raise TypeError(msg)
-        return cls(*(tuple(tags) for tags in given))
+        change, problems, wrong_type = _check_fields(given)
+        if change is None:
+            raise (TagInputTypeError if wrong_type else TagInputError)(problems)
+        return change
 
     @property
     def is_empty(self) -> bool:
@@ -158,6 +205,139 @@ class PlannedBatch(typing.NamedTuple):
         )
 
         return CreateProjectDataUpdateBatch(dataUpdateGroups=self.groups)
+
+
+# --------------------------------------------------------------------------
+# Checking tags and rows: one set of rules for manifests, options and Python
+
+
+def tag_problem(tag: object) -> str:
+    """What ``tag`` breaks of the rule for tags (``must ...``); "" when it is fine.
+
+    The same rule holds wherever a tag comes from (a manifest cell, an
+    option, the Python API); see ``TAG_RULE``. A tag holding ``;`` could not
+    be written back to a manifest, and one with a line break or a control
+    character is never what was meant.
+    """
+    if not isinstance(tag, str):
+        return "must be a string"
+    if tag and _BAD_TAG.search(tag) is None:
+        return ""
+
+    if not tag:
+        return "must not be empty"
+    if not tag.strip():
+        return "must not be only whitespace"
+    if SEPARATOR in tag:
+        return f"must not contain {SEPARATOR!r}, which separates tags"
+    if any(char in _LINE_BREAKS for char in tag):
+        return "must not contain a line break"
+    if any("\ud800" <= char <= "\udfff" for char in tag):
+        return "must be valid Unicode text (it holds a lone surrogate)"
+    if tag != tag.strip():
+        return "must not have spaces at either end"
+    return "must not contain control characters"
+
+
+def _check_fields(
+    fields: typing.Sequence[typing.Any],
+) -> typing.Tuple[typing.Optional[TagChanges], typing.List[str], bool]:
+    """The change with each field a tuple of checked tags, or None and the problems.
+
+    The third value is True when a problem is one of type or shape.
+    """
+    problems: typing.List[str] = []
+    wrong_type = False
+    parsed = []
+    for name, tags in zip(TagChanges._fields, fields):
+        if not _is_tag_list(tags):
+            problems.append(f"{name} must be a list of tags, got {_given(tags)}")
+            wrong_type = True
+            continue
+
+        tags = tuple(tags)
+        for index, tag in enumerate(tags):
+            problem = tag_problem(tag)
+            if problem:
+                wrong_type = wrong_type or not isinstance(tag, str)
+                problems.append(f"{name}[{index}] {problem}, got {_given(tag)}")
+        parsed.append(tags)
+    if problems:
+        return None, problems, wrong_type
+    return TagChanges(*parsed), [], False
+
+
+def _is_tag_list(value: typing.Any) -> bool:
+    """True for an iterable that is not a string, bytes or a mapping."""
+    if isinstance(value, (str, bytes, typing.Mapping)):
+        return False
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _check_change(
+    change: typing.Any,
+) -> typing.Tuple[typing.Optional[TagChanges], typing.List[str], bool]:
+    """``_check_fields`` for a TagChanges, or a tuple or list of up to four lists."""
+    if isinstance(change, TagChanges):
+        return _check_fields(change)
+    if isinstance(change, (tuple, list)) and len(change) <= len(TagChanges._fields):
+        padding = ((),) * (len(TagChanges._fields) - len(change))
+        return _check_fields(tuple(change) + padding)
+
+    problem = (
+        "expected the tag changes as a TagChanges (e.g. "
+        f"TagChanges.of(add_user_tags=[...])), got {_given(change)}"
+    )
+    return None, [problem], True
+
+
+def _given(value: typing.Any) -> str:
+    """``the string 'x'``, ``None``, ``a dict {...}``: a value, for a message."""
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return f"the string {shorten(value)}"
+    name = type(value).__name__
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    if isinstance(value, typing.Sized) and len(value) > MAX_PROBLEMS_SHOWN:
+        return f"{article} {name} of {len(value):,} items"
+    return f"{article} {name} {shorten(value)}"
+
+
+def _row_name(index: int, data_id: typing.Any = None, line: typing.Any = None) -> str:
+    """``rows[3] (data id 'fil.…', line 5)``: a row, for a message."""
+    details = []
+    if isinstance(data_id, str):
+        details.append(f"data id {shorten(data_id)}")
+    if type(line) is int:
+        details.append(f"line {line}")
+    return f"rows[{index}]" + (f" ({', '.join(details)})" if details else "")
+
+
+class _Problems:
+    """Problems with the rows: the first few kept, all of them counted."""
+
+    def __init__(self) -> None:
+        self.shown: typing.List[str] = []
+        self.total = 0
+        self.wrong_type = False
+
+    def add(self, where: str, problems: typing.Sequence[str], wrong_type: bool) -> None:
+        for problem in problems:
+            self.total += 1
+            if len(self.shown) < MAX_PROBLEMS_SHOWN:
+                self.shown.append(f"{where}: {problem}")
+        self.wrong_type = self.wrong_type or wrong_type
+
+    def raise_any(self) -> None:
+        """Raise one error for every problem noted, if there is any."""
+        if self.total:
+            kind = TagInputTypeError if self.wrong_type else TagInputError
+            raise kind(self.shown, self.total)
 
 
 # --------------------------------------------------------------------------
@@ -307,7 +487,14 @@ def plan_tag_updates(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> TagPlan:
-    """Plan the batches for ``rows`` of ``(data_id, TagChanges[, line])``."""
+    """Plan the batches for ``rows`` of ``(data_id, TagChanges[, line])``.
+
+    Every row is checked first: its shape, the data id's type and each tag
+    (see ``tag_problem``). Any problem raises one ``TagInputError`` naming
+    every row at fault, and nothing is planned. A malformed id, or an id
+    asked both to add and to remove a tag, is no error: that id is rejected
+    in the plan while the rest goes ahead.
+    """
     check_batch_size(batch_size)
     changes, lines, count = _merge_rows(rows)
 
@@ -316,11 +503,7 @@ def plan_tag_updates(
     verdicts: typing.Dict[TagChanges, typing.Tuple[TagChanges, TagChanges, str]] = {}
     well_formed = DATA_ID.fullmatch
     for data_id, change in changes.items():
-        try:
-            verdict = verdicts.get(change)
-        except TypeError:  # lists instead of tuples: not hashable
-            change = changes[data_id] = TagChanges.of(*change)
-            verdict = verdicts.get(change)
+        verdict = verdicts.get(change)
         if verdict is None:
             verdict = verdicts[change] = _judge(change)
         key, sent, problem = verdict
@@ -359,36 +542,83 @@ def _merge_rows(rows):
     """The merged change of each id, the lines it came from, and the row count.
 
     The lines map holds an int (one row) or a list of ints (several rows).
+    Each row is checked, a change once per distinct value; the problems
+    found are raised together at the end, as one ``TagInputError``.
     """
+    if not _is_tag_list(rows):
+        msg = (
+            "rows must be an iterable of (data id, TagChanges) tuples, got "
+            f"{_given(rows)} (for a dict of data id to TagChanges, pass its .items())"
+        )
+        raise TagInputTypeError([msg])
+
     changes: typing.Dict[str, TagChanges] = {}
     lines: typing.Dict[str, typing.Any] = {}
+    checked: typing.Dict[typing.Any, TagChanges] = {}
+    problems = _Problems()
     count = 0
-    for row in rows:
+    for index, row in enumerate(rows):
         count += 1
-        data_id = row[0]
+        parts = _row_parts(index, row, problems)
+        if parts is None:
+            continue
+        data_id, given, line = parts
+        try:
+            change = checked.get(given)
+            hashable = True
+        except TypeError:  # lists instead of tuples, or a dict
+            change, hashable = None, False
+        if change is None:
+            change, found, wrong_type = _check_change(given)
+            if change is None:
+                problems.add(_row_name(index, data_id, line), found, wrong_type)
+                continue
+            if hashable:
+                checked[given] = change
+        if problems.total:
+            continue  # only looking for more problems now: nothing will be planned
+
         before = changes.get(data_id)
         if before is None:
-            changes[data_id] = row[1]
-            if len(row) > 2:
-                lines[data_id] = row[2]
+            changes[data_id] = change
+            if line is not None:
+                lines[data_id] = line
             continue
 
-        change = row[1]
         if before is not change and before != change:
-            changes[data_id] = _as_changes(before).merged(_as_changes(change))
-        if len(row) > 2:
+            changes[data_id] = before.merged(change)
+        if line is not None:
             seen_at = lines.get(data_id)
             if isinstance(seen_at, list):
-                seen_at.append(row[2])
+                seen_at.append(line)
             else:
-                lines[data_id] = [seen_at, row[2]] if seen_at is not None else [row[2]]
+                lines[data_id] = [seen_at, line] if seen_at is not None else [line]
+    problems.raise_any()
     return changes, lines, count
 
 
-def _as_changes(change: typing.Any) -> TagChanges:
-    if isinstance(change, TagChanges):
-        return change
-    return TagChanges.of(*change)
+def _row_parts(
+    index: int, row: typing.Any, problems: _Problems
+) -> typing.Optional[typing.Tuple[str, typing.Any, Line]]:
+    """``(data id, change as given, line)`` of a row, or None once noted why not."""
+    if not isinstance(row, (tuple, list)) or not 2 <= len(row) <= 3:
+        problem = (
+            "expected a (data id, TagChanges) or (data id, TagChanges, line) "
+            f"tuple, got {_given(row)}"
+        )
+        problems.add(_row_name(index), [problem], True)
+        return None
+
+    data_id, line = row[0], row[2] if len(row) > 2 else None
+    if type(data_id) is not str:
+        problem = f"expected the data id as a string, got {_given(data_id)}"
+        problems.add(_row_name(index, line=line), [problem], True)
+        return None
+    if line is not None and type(line) is not int:
+        problem = f"expected the line number as an int or None, got {_given(line)}"
+        problems.add(_row_name(index, data_id), [problem], True)
+        return None
+    return data_id, row[1], line
 
 
 def _judge(change: TagChanges) -> typing.Tuple[TagChanges, TagChanges, str]:
@@ -397,8 +627,6 @@ def _judge(change: TagChanges) -> typing.Tuple[TagChanges, TagChanges, str]:
     The key is order-free (sorted); the change sent keeps the tags in the
     order first given, each once.
     """
-    if not isinstance(change, TagChanges) or any(isinstance(t, str) for t in change):
-        change = TagChanges.of(*change)
     key = change.normalized()
     sent = TagChanges(*(_unique(tags) for tags in change))
     if key.is_empty:

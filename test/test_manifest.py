@@ -185,6 +185,24 @@ def test_quoted_cells_with_spaces_around_them_are_fine(tmp_path):
     assert rows[0][1] == TagChanges(("x", "y"), ("z",))
 
 
+@pytest.mark.parametrize(
+    "cell, problem",
+    [
+        ('"a\nb"', "a tag must not contain a line break, got 'a.nb'"),
+        ('"a\r\nb"', "a tag must not contain a line break"),
+        ('"x;a\x01b"', "a tag must not contain control characters"),
+    ],
+    ids=["newline", "crlf", "control"],
+)
+def test_a_quoted_cell_with_a_line_break_or_control_character_is_refused(
+    tmp_path, cell, problem
+):
+    """A tag the Python API would refuse is refused in a manifest, by file and line."""
+    text = f"dataId,addUserTags\n{B},ok\n{A},{cell}\n"
+    error = refused(write(tmp_path, "m.csv", text), problem, 3)
+    assert str(error).startswith(f"{error.source}, line 3: addUserTags: a tag must")
+
+
 def test_a_row_with_more_values_than_columns_is_refused(tmp_path):
     """An unquoted comma in a tag shifts the row: refused, with a hint to quote."""
     text = f"dataId,addUserTags\n{A},x\n{B},note=a,b\n"
@@ -271,6 +289,12 @@ def test_an_empty_option_tag_is_refused():
     """A blank tag value is refused."""
     with pytest.raises(ManifestError, match="cannot be empty"):
         changes_from_options([], [], [], ["  "])
+
+
+def test_an_option_tag_with_a_line_break_is_refused():
+    """--add-user-tag $'a\\nb' is refused by the same rule as the Python API."""
+    with pytest.raises(ManifestError, match="a tag must not contain a line break"):
+        changes_from_options(["a\nb"])
 
 
 def test_option_tags_are_stripped_and_deduplicated():

@@ -19,10 +19,13 @@ from icasdk.tagging import (
     UNKNOWN,
     UPDATED,
     TagChanges,
+    TagInputError,
+    TagInputTypeError,
     check_batch_size,
     data_id_problem,
     is_data_id,
     plan_tag_updates,
+    tag_problem,
 )
 from icasdk.tagrun import Progress
 
@@ -160,6 +163,99 @@ def test_lists_instead_of_tuples_are_accepted():
     data_id = new_id()
     plan = plan_tag_updates([(data_id, TagChanges(["a"], [], [], []))])
     assert plan.groups[0].changes == TagChanges(("a",))
+
+
+@pytest.mark.parametrize(
+    "tag, problem",
+    [
+        ("", "must not be empty"),
+        ("  ", "must not be only whitespace"),
+        ("a=1\nb=2", "must not contain a line break"),
+        ("a\r", "must not contain a line break"),
+        ("a;b", "must not contain ';'"),
+        (" a", "must not have spaces at either end"),
+        ("a\tb", "must not contain control characters"),
+        ("a\x00", "must not contain control characters"),
+        ("\ud800", "lone surrogate"),
+    ],
+)
+def test_the_python_api_refuses_the_tags_the_command_refuses(tag, problem):
+    """plan_tag_updates and TagChanges.of refuse a bad tag, naming row, id and tag."""
+    data_id = new_id()
+    assert problem in tag_problem(tag)
+    with pytest.raises(TagInputError) as caught:
+        plan_tag_updates([(data_id, ADD_A), (data_id, TagChanges(("ok", tag)))])
+    message = str(caught.value)
+    assert message.startswith(f"rows[1] (data id {data_id!r}): add_user_tags[1] ")
+    assert problem in message and repr(tag) in message
+    with pytest.raises(TagInputError, match=r"add_user_tags\[0\] must"):
+        TagChanges.of(add_user_tags=[tag])
+
+
+def test_good_tags_pass_the_check():
+    """Ordinary key=value tags, inner spaces and non-ASCII text are fine."""
+    for tag in ("subject_id=SBJ00123", "a b", "café=ü", "x" * 1000):
+        assert tag_problem(tag) == ""
+
+
+def test_mixing_lists_and_tuples_for_one_id_merges_them():
+    """Rows of one id, one with lists and one with tuples, merge into one change."""
+    data_id = new_id()
+    rows = [(data_id, TagChanges(add_user_tags=["a"])), (data_id, TagChanges(("b",)))]
+    plan = plan_tag_updates(rows)
+    assert plan.groups[0].changes == TagChanges(("a", "b"))
+
+
+@pytest.mark.parametrize(
+    "rows, expected",
+    [
+        (
+            ["fil." + "a" * 32],
+            "rows[0]: expected a (data id, TagChanges) or (data id, TagChanges, line) "
+            "tuple, got the string 'fil.aaaa",
+        ),
+        (
+            [("fil." + "a" * 32, {"addUserTags": ["a"]})],
+            "expected the tag changes as a TagChanges (e.g. TagChanges.of("
+            "add_user_tags=[...])), got a dict {'addUserTags': ['a']}",
+        ),
+        ([(None, ADD_A)], "rows[0]: expected the data id as a string, got None"),
+        (
+            [("fil." + "a" * 32, ADD_A, "2")],
+            "expected the line number as an int or None, got the string '2'",
+        ),
+        ([("fil." + "a" * 32, TagChanges(("x", 5)))], "must be a string, got an int 5"),
+        ([("fil." + "a" * 32, ("x",))], "add_user_tags must be a list of tags, got"),
+        ({"fil." + "a" * 32: ADD_A}, "for a dict of data id to TagChanges, pass its"),
+    ],
+    ids=[
+        "bare-id",
+        "dict-change",
+        "none-id",
+        "str-line",
+        "int-tag",
+        "str-tags",
+        "dict",
+    ],
+)
+def test_wrong_shapes_say_which_row_what_was_expected_and_what_was_given(
+    rows, expected
+):
+    """A row, change or tag of the wrong type raises a TypeError that explains it."""
+    with pytest.raises(TagInputTypeError) as caught:
+        plan_tag_updates(rows)
+    assert isinstance(caught.value, TypeError)
+    assert expected in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once_and_nothing_is_planned():
+    """Problems on several rows come in one error, the first few listed, all counted."""
+    rows = [(new_id(), TagChanges(("",))) for _ in range(25)] + [(new_id(), ADD_A)]
+    with pytest.raises(TagInputError) as caught:
+        plan_tag_updates(rows)
+    assert caught.value.total == 25 and len(caught.value.problems) == 10
+    assert str(caught.value).startswith("25 problems:\n  rows[0] (data id")
+    assert str(caught.value).endswith("... and 15 more")
 
 
 def test_the_plan_prints_and_converts_to_json_data():
