@@ -12,7 +12,8 @@ Read as a user means it: a UTF-8 byte-order mark, Windows line endings,
 blank lines and spaces around values are fine, and rows of the same id are
 merged later, by the planner. Refused at once with ``ManifestError`` (the
 file and line named, nothing sent): a file that is not UTF-8 text, an empty
-file, a header without ``dataId`` (or without any tag column), a row with
+file or one with a header and no rows, a header without ``dataId`` (or
+without any tag column), a row with
 more values than the header has columns, and a tag that tries to contain
 ``;``: an escaped ``a\\;b``, quotes around part of a cell (``"a;b";c``), or
 an option value such as ``--add-user-tag 'a;b'``. ``;`` only ever separates
@@ -183,6 +184,12 @@ def _read_rows(reader, source: str) -> Manifest:
         cells += [""] * (width + 1 - len(cells))
         rows.append((cells[id_at].strip(), parse(tag_cells(cells), line), line))
 
+    if not rows:
+        msg = (
+            f"has a header but no rows; expected a {ID_COLUMN} and its tags on each "
+            "line after it"
+        )
+        raise ManifestError(msg, source, header_line)
     if ignored:
         log.info("%s: ignoring columns %s", source, ", ".join(ignored))
     log.debug("%s: %d rows read", source, len(rows))

@@ -147,6 +147,18 @@ def test_an_empty_file_is_refused(tmp_path, content):
     refused(write(tmp_path, "m.csv", content), "is empty", line=1)
 
 
+@pytest.mark.parametrize(
+    "content",
+    ["dataId,addUserTags", "dataId,addUserTags\n", "\ndataId\taddUserTags\r\n\n\t\n"],
+    ids=["no-newline", "newline", "blank-and-empty-rows"],
+)
+def test_a_header_with_no_rows_is_refused_as_empty(tmp_path, content):
+    """A header and nothing else is refused like an empty ids file, naming the file."""
+    path = write(tmp_path, "m.csv", content)
+    line = 2 if content.startswith("\n") else 1
+    refused(path, "has a header but no rows", line=line)
+
+
 def test_a_header_with_no_tag_column_is_refused(tmp_path):
     """A manifest must name at least one tag column."""
     refused(write(tmp_path, "m.csv", f"dataId,path\n{A},/x\n"), "no tag column", 1)

@@ -209,6 +209,7 @@ BAD_INPUTS = {
         "line 1: has no 'dataId' column",
     ),
     "empty": (b"", "line 1: is empty"),
+    "header-only": (HEADER.encode(), "line 1: has a header but no rows"),
     "separator-in-a-tag": (
         HEADER.encode() + b"fol." + b"a" * 32 + b",a\\;b,,,\n",
         "line 2: addUserTags 'a\\\\;b' tries to put ';' inside a tag",
