@@ -118,7 +118,7 @@ class Client:
             body={"dataUpdateGroups": list(groups)},
         )
         assert response.status == expect, response.data
-        return response.json()
+        return json.loads(response.data)
 
     def batch(self, project, batch_id):
         """GET a batch; its body."""
@@ -126,7 +126,7 @@ class Client:
             "GET", "/api/projects/%s/dataUpdateBatch/%s" % (project, batch_id)
         )
         assert response.status == 200, response.data
-        return response.json()
+        return json.loads(response.data)
 
     def items(self, project, batch_id, expect=200, check=True, **query):
         """GET a page of items; its body."""
@@ -137,7 +137,7 @@ class Client:
             check=check,
         )
         assert response.status == expect, response.data
-        return response.json()
+        return json.loads(response.data)
 
     def control(self, method, path, body=None):
         """Call a ``/_emulator`` route; the urllib3 response."""

@@ -60,7 +60,7 @@ def test_the_process_serves_and_stops_on_sigterm(tmp_path):
         assert base_url.startswith("http://127.0.0.1:")
         assert base_url.endswith("/ica/rest")
         assert "cli-key" in lines[1]
-        assert info.json()["pace"] == "step"
+        assert json.loads(info.data)["pace"] == "step"
         assert missing.status == 404
     finally:
         process.send_signal(signal.SIGTERM)

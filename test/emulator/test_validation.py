@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .helpers import group
@@ -15,7 +17,7 @@ def _create(client, project, body=None, raw=None):
     response = client.call(
         "POST", "/api/projects/%s/dataUpdateBatch" % project, body=body, raw=raw
     )
-    return response.status, response.json()
+    return response.status, json.loads(response.data)
 
 
 @pytest.mark.parametrize(
@@ -145,4 +147,4 @@ def test_a_non_uuid_id_is_named(emu, client, project, suffix, name):
     response = client.call("GET", path)
 
     assert response.status == 400
-    assert response.json()["parameters"] == {name: "must be a valid uuid"}
+    assert json.loads(response.data)["parameters"] == {name: "must be a valid uuid"}
