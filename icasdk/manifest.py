@@ -13,15 +13,21 @@ blank lines and spaces around values are fine, and rows of the same id are
 merged later, by the planner. Refused at once with ``ManifestError`` (the
 file and line named, nothing sent): a file that is not UTF-8 text, an empty
 file or one with a header and no rows, a header without ``dataId`` (or
-without any tag column), a row with
-more values than the header has columns, and a tag that tries to contain
-``;``: an escaped ``a\\;b``, quotes around part of a cell (``"a;b";c``), or
-an option value such as ``--add-user-tag 'a;b'``. ``;`` only ever separates
+without any tag column), a row with more values than the header has
+columns, a tag that ``tagging.tag_problem`` refuses (such as a quoted cell
+holding a line break), and a tag that tries to contain ``;``: an escaped
+``a\\;b``, quotes around part of a cell (``"a;b";c``), or an option value
+such as ``--add-user-tag 'a;b'``. ``;`` only ever separates
 tags, so such a value could only be misread (as two tags, or as one tag that
 a manifest written back could not hold). Quoting a whole cell is ordinary
 CSV and fine: ``"a;b"`` is the two tags ``a`` and ``b``. A malformed id, or
 an id asked both to add and to remove a tag, is left for the planner to
 reject and report while the rest goes ahead.
+
+Files are read line by line, never whole: the first ``SNIFF_BYTES`` tell
+binary data from text before anything else is read, and no line may be
+longer than ``MAX_LINE_CHARS``, so a wrong file (``/dev/zero``, a large
+binary) is refused at once and memory grows only with the rows kept.
 
 TODO(#5): the date fields of a data update group (``willBeArchivedAt``,
 ``willBeDeletedAt`` and their clear flags) have no manifest columns yet; the
@@ -31,8 +37,10 @@ issue asks only for tags.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
+import itertools
 import logging
 import operator
 import os
@@ -56,9 +64,34 @@ TAG_COLUMNS = (
 REPORT_COLUMNS = ("outcome", "reason")
 """Columns ``write_manifest`` adds after the tag columns; ignored when read."""
 TAB_EXTENSIONS = (".tsv", ".tab")
-_QUOTE_THEN_SEPARATOR = re.compile(r'(?<![,\t\r\n ])"' + SEPARATOR)
+_QUOTE_THEN_SEPARATOR = re.compile(r'(?<=[^,\t\r\n ])"' + SEPARATOR)
 """A quote right before ``;`` that does not open a cell: it closes one early."""
 STDIN = "-"
+
+SNIFF_BYTES = 8192
+"""How many first bytes of a file tell binary data from text."""
+MAX_LINE_CHARS = 100_000
+"""The longest line read; a manifest row or an id is far shorter."""
+BINARY = "is not a text file: it holds binary data (a NUL byte)"
+SIGNATURES = (
+    (
+        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE),
+        "is UTF-16 text; save it as UTF-8 (with or without a byte-order mark)",
+    ),
+    (
+        (b"PK\x03\x04",),
+        "is a ZIP archive (an Excel workbook?), not text; export it as CSV",
+    ),
+    (
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+        "is an Office file (an old Excel workbook?), not text; export it as CSV",
+    ),
+    ((b"\x1f\x8b",), "is gzip-compressed, not text; decompress it first"),
+)
+"""First bytes that show a file is not text, and what to say about it."""
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+"""An undecodable byte, as ``surrogateescape`` decoding leaves it."""
+_LINE_END = re.compile(rb"\r\n?|\n")
 
 Row = typing.Tuple[str, TagChanges, int]
 
@@ -89,45 +122,132 @@ class Manifest(typing.NamedTuple):
 
 
 # --------------------------------------------------------------------------
-# Reading files as text
+# Reading files as text, line by line
 
 
-def read_text(path: str, stdin: typing.Optional[typing.BinaryIO] = None) -> str:
-    """The file's text, decoded from UTF-8 (a byte-order mark is dropped).
+@contextlib.contextmanager
+def text_lines(
+    path: str, stdin: typing.Optional[typing.BinaryIO] = None
+) -> typing.Iterator[TextLines]:
+    """The lines of a file (``-``: standard input) as text, checked as they come.
 
-    Refuses a file that is not text, with the line of the first bad byte.
+    The first ``SNIFF_BYTES`` tell binary data from text before anything
+    else is read; then each line is decoded from UTF-8 (a byte-order mark is
+    dropped) and refused, by line, if it holds a NUL or an undecodable byte
+    or is longer than ``MAX_LINE_CHARS``. Memory stays bounded whatever the
+    file holds (``/dev/zero``, a 500 MB binary, a text with no line ends).
     """
+    source = source_name(path)
     if path == STDIN:
-        data = (stdin or sys.stdin.buffer).read()
-    else:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as err:
-            raise ManifestError(f"cannot be read: {err.strerror}", path) from None
-
-    source = "<stdin>" if path == STDIN else path
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        msg = "is UTF-16 text; save it as UTF-8 (with or without a byte-order mark)"
-        raise ManifestError(msg, source)
-    if data.startswith(b"PK\x03\x04"):
-        msg = "is a ZIP archive (an Excel workbook?), not text; export it as CSV"
-        raise ManifestError(msg, source)
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        msg = "is not a text file: it holds binary data (a NUL byte)"
-        raise ManifestError(msg, source, _line_of(data, nul))
+        yield TextLines(stdin or sys.stdin.buffer, source)
+        return
 
     try:
-        return data.decode("utf-8-sig")
+        handle = open(path, "rb")
+    except OSError as err:
+        raise ManifestError(f"cannot be read: {err.strerror}", path) from None
+    with handle:
+        yield TextLines(handle, source)
+
+
+def source_name(path: str) -> str:
+    """How messages name ``path``: ``<stdin>`` for ``-``."""
+    return "<stdin>" if path == STDIN else path
+
+
+class TextLines:
+    """An iterator over the checked lines of a byte stream, each with its ending.
+
+    ``number`` is the number of the line last given (counted from 1).
+    """
+
+    def __init__(self, stream: typing.BinaryIO, source: str) -> None:
+        self.source = source
+        self.number = 0
+        prefix = self._read(stream.read, SNIFF_BYTES)
+        sniff(prefix, source)
+        self._text = io.TextIOWrapper(
+            io.BufferedReader(_Prefixed(prefix, stream)),
+            encoding="utf-8-sig",
+            errors="surrogateescape",
+            newline="",
+        )
+
+    def __iter__(self) -> TextLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._read(self._text.readline, MAX_LINE_CHARS + 2)
+        if not line:
+            raise StopIteration
+        self.number += 1
+
+        if len(line) > MAX_LINE_CHARS and len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
+            msg = (
+                f"has a line longer than {MAX_LINE_CHARS:,} characters; expected "
+                "one short row a line (is this the file you meant?)"
+            )
+            raise ManifestError(msg, self.source, self.number)
+        if not line.isascii():
+            bad = _ESCAPED_BYTE.search(line)
+            if bad is not None:
+                byte = ord(bad.group()) - 0xDC00
+                raise ManifestError(_not_utf8(byte), self.source, self.number)
+        if "\x00" in line:
+            raise ManifestError(BINARY, self.source, self.number)
+        return line
+
+    def _read(self, read: typing.Callable[[int], typing.Any], size: int):
+        try:
+            return read(size)
+        except OSError as err:
+            msg = f"cannot be read: {err.strerror or err}"
+            raise ManifestError(msg, self.source, self.number + 1) from None
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream giving ``prefix`` first, then the rest of ``stream``."""
+
+    def __init__(self, prefix: bytes, stream: typing.BinaryIO) -> None:
+        self._prefix = prefix
+        self._read = getattr(stream, "read1", stream.read)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        size = len(buffer)
+        if self._prefix:
+            data, self._prefix = self._prefix[:size], self._prefix[size:]
+        else:
+            data = self._read(size)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def sniff(prefix: bytes, source: str) -> None:
+    """Refuse the first bytes of a file when they show it is not UTF-8 text."""
+    for marks, message in SIGNATURES:
+        if prefix.startswith(marks):
+            raise ManifestError(message, source)
+
+    nul = prefix.find(b"\x00")
+    if nul >= 0:
+        raise ManifestError(BINARY, source, _line_at(prefix, nul))
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(prefix, final=False)
     except UnicodeDecodeError as err:
-        bad = data[err.start : err.start + 1].hex()
-        msg = f"is not UTF-8 text: byte 0x{bad} cannot be decoded; save it as UTF-8"
-        raise ManifestError(msg, source, _line_of(data, err.start)) from None
+        line = _line_at(prefix, err.start)
+        raise ManifestError(_not_utf8(prefix[err.start]), source, line) from None
 
 
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+def _line_at(data: bytes, offset: int) -> int:
+    """The line (counted from 1, as ``TextLines`` counts) of ``data[offset]``."""
+    return len(_LINE_END.findall(data, 0, offset)) + 1
+
+
+def _not_utf8(byte: int) -> str:
+    return f"is not UTF-8 text: byte 0x{byte:02x} cannot be decoded; save it as UTF-8"
 
 
 # --------------------------------------------------------------------------
@@ -137,26 +257,31 @@ def _line_of(data: bytes, offset: int) -> int:
 def read_manifest(
     path: str, stdin: typing.Optional[typing.BinaryIO] = None
 ) -> Manifest:
-    """Read a CSV or TSV manifest (``-`` for standard input)."""
-    text = read_text(path, stdin)
-    source = "<stdin>" if path == STDIN else path
-    if not text.strip():
-        msg = f"is empty; expected a header line with a {ID_COLUMN!r} column"
-        raise ManifestError(msg, source, 1)
+    """Read a CSV or TSV manifest (``-`` for standard input), line by line."""
+    source = source_name(path)
+    with text_lines(path, stdin) as lines:
+        blanks = 0
+        for first in lines:
+            if first.strip():
+                break
+            blanks += 1
+        else:
+            msg = f"is empty; expected a header line with a {ID_COLUMN!r} column"
+            raise ManifestError(msg, source, 1)
 
-    delimiter = _delimiter(path, text)
-    reader = csv.reader(
-        io.StringIO(text, newline=""),
-        delimiter=delimiter,
-        skipinitialspace=True,
-    )
-    _refuse_partly_quoted(text, source)
-    try:
-        return _read_rows(reader, source)
-    except csv.Error as err:
-        kind = "TSV" if delimiter == "\t" else "CSV"
-        msg = f"is not valid {kind} here ({err})"
-        raise ManifestError(msg, source, reader.line_num) from None
+        delimiter = _delimiter(path, first)
+        again = itertools.chain(itertools.repeat("\n", blanks), (first,), lines)
+        reader = csv.reader(
+            _refusing_partly_quoted(again, source),
+            delimiter=delimiter,
+            skipinitialspace=True,
+        )
+        try:
+            return _read_rows(reader, source)
+        except csv.Error as err:
+            kind = "TSV" if delimiter == "\t" else "CSV"
+            msg = f"is not valid {kind} here ({err})"
+            raise ManifestError(msg, source, reader.line_num) from None
 
 
 def _read_rows(reader, source: str) -> Manifest:
@@ -196,33 +321,26 @@ def _read_rows(reader, source: str) -> Manifest:
     return Manifest(source, rows, ignored)
 
 
-def _refuse_partly_quoted(text: str, source: str) -> None:
-    """Refuse ``"a;b";c``: quotes closing inside a cell, to keep ``;`` in a tag.
+def _refusing_partly_quoted(
+    lines: typing.Iterable[str], source: str
+) -> typing.Iterator[str]:
+    """The lines, refusing ``"a;b";c``: a quote that closes inside a cell.
 
     The CSV reader would silently drop those quotes and read three tags.
     """
-    found = _QUOTE_THEN_SEPARATOR.search(text)
-    if found is None:
-        return
-    line = text.count("\n", 0, found.start()) + 1
-    msg = (
-        f"quotes inside a cell try to put {SEPARATOR!r} inside a tag; a tag "
-        f"cannot contain {SEPARATOR!r}, which separates tags"
-    )
-    raise ManifestError(msg, source, line)
+    for number, line in enumerate(lines, start=1):
+        if '"' in line and _QUOTE_THEN_SEPARATOR.search(line):
+            msg = (
+                f"quotes inside a cell try to put {SEPARATOR!r} inside a tag; a tag "
+                f"cannot contain {SEPARATOR!r}, which separates tags"
+            )
+            raise ManifestError(msg, source, number)
+        yield line
 
 
-def _delimiter(path: str, text: str) -> str:
+def _delimiter(path: str, header: str) -> str:
     """Tab or comma: from the header line when clear, else from the extension."""
-    start, first = 0, ""
-    while start < len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        first = text[start:end]
-        if first.strip():
-            break
-        start = end + 1
-    has_tab, has_comma = "\t" in first, "," in first
+    has_tab, has_comma = "\t" in header, "," in header
     if has_tab != has_comma:
         return "\t" if has_tab else ","
     return "\t" if path.lower().endswith(TAB_EXTENSIONS) else ","
@@ -355,22 +473,22 @@ def read_ids(
     Blank lines and lines starting with ``#`` are skipped, and so is a first
     line that is just ``dataId``.
     """
-    text = read_text(path, stdin)
-    source = "<stdin>" if path == STDIN else path
+    source = source_name(path)
     rows: typing.List[Row] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        value = raw.strip()
-        if not value or value.startswith("#"):
-            continue
-        if not rows and value.lower() == ID_COLUMN.lower():
-            continue
-        if any(mark in value for mark in (",", "\t", SEPARATOR, " ")):
-            msg = (
-                f"holds more than one value ({value!r}); an ids file has one data id "
-                "a line (use --manifest for a CSV or TSV file)"
-            )
-            raise ManifestError(msg, source, number)
-        rows.append((value, changes, number))
+    with text_lines(path, stdin) as lines:
+        for raw in lines:
+            value = raw.strip()
+            if not value or value.startswith("#"):
+                continue
+            if not rows and value.lower() == ID_COLUMN.lower():
+                continue
+            if any(mark in value for mark in (",", "\t", SEPARATOR, " ")):
+                msg = (
+                    f"holds more than one value ({shorten(value)}); an ids file has "
+                    "one data id a line (use --manifest for a CSV or TSV file)"
+                )
+                raise ManifestError(msg, source, lines.number)
+            rows.append((value, changes, lines.number))
 
     if not rows:
         raise ManifestError("is empty; expected one data id a line", source, 1)

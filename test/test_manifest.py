@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import uuid
 
 import pytest
 
+from icasdk import manifest
 from icasdk.manifest import (
     ManifestError,
     changes_from_options,
@@ -255,6 +257,96 @@ def test_a_spreadsheet_is_refused_with_advice(tmp_path):
 def test_a_missing_file_is_refused(tmp_path):
     """A path that does not exist is refused with the reason."""
     refused(str(tmp_path / "nope.csv"), "cannot be read: No such file")
+
+
+def test_gzip_and_old_office_files_are_refused_with_advice(tmp_path):
+    """A gzip file or an old .xls is known from its first bytes."""
+    refused(write(tmp_path, "m.csv.gz", b"\x1f\x8b\x08\x00rest"), "decompress it")
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"
+    refused(write(tmp_path, "m.xls", ole), "export it as CSV")
+
+
+class Endless(io.RawIOBase):
+    """A stream with no end (like /dev/zero), counting the bytes taken from it."""
+
+    def __init__(self, head: bytes, fill: bytes) -> None:
+        self.head, self.fill, self.taken = head, fill, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        size = len(buffer)
+        data = (self.head + self.fill * (size // len(self.fill) + 1))[:size]
+        self.head = self.head[size:]
+        buffer[:size] = data
+        self.taken += size
+        return size
+
+
+@pytest.mark.parametrize(
+    "head, fill, message",
+    [
+        (b"", b"\x00", "<stdin>, line 1: is not a text file"),
+        (b"dataId,addUserTags\n", b"\xff", "<stdin>, line 2: is not UTF-8 text"),
+        (b"dataId,addUserTags\n", b"a", "<stdin>, line 2: has a line longer than"),
+    ],
+    ids=["zeros", "binary-after-a-header", "no-line-end"],
+)
+def test_an_endless_input_is_refused_after_a_bounded_read(head, fill, message):
+    """Endless zeros, binary data or one endless line: refused having read little."""
+    stream = Endless(head, fill)
+    with pytest.raises(ManifestError) as caught:
+        read_manifest("-", stdin=io.BufferedReader(stream))
+    assert str(caught.value).startswith(message)
+    assert stream.taken < 1_000_000
+
+
+@pytest.mark.parametrize(
+    "fill, message",
+    [(b"\x00", "line 1: is not a text file"), (b"a", "line 1: has a line longer")],
+)
+def test_an_endless_ids_input_is_refused_after_a_bounded_read(fill, message):
+    """An ids file of endless zeros or one endless line is refused having read little."""
+    stream = Endless(b"", fill)
+    with pytest.raises(ManifestError, match=message):
+        read_ids("-", changes_from_options(["x"]), stdin=io.BufferedReader(stream))
+    assert stream.taken < 1_000_000
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+def test_dev_zero_as_a_manifest_is_refused_at_once():
+    """--manifest /dev/zero is refused as binary instead of being read for ever."""
+    refused("/dev/zero", "is not a text file", 1)
+
+
+@pytest.mark.parametrize(
+    "bad, message", [(b"\x00", "is not a text file"), (b"\xe9", "byte 0xe9")]
+)
+def test_bad_bytes_past_the_first_bytes_are_refused_at_their_line(
+    tmp_path, bad, message
+):
+    """A NUL or a Latin-1 byte well after the sniffed start is refused by line."""
+    rows = "".join(f"{A},x\n" for _ in range(400)).encode()
+    assert len(rows) > manifest.SNIFF_BYTES
+    content = b"dataId,addUserTags\n" + rows + b"fil.x,caf" + bad + b"\n"
+    refused(write(tmp_path, "m.csv", content), message, 402)
+
+
+def test_a_character_cut_by_the_end_of_the_sniffed_bytes_reads_fine(tmp_path):
+    """A multi-byte character across the end of the first bytes looked at is fine."""
+    start = b"dataId,addUserTags\n" + A.encode() + b",t="
+    pad = manifest.SNIFF_BYTES - 1 - len(start)
+    content = start + b"x" * pad + "é\n".encode()
+    rows = read_manifest(write(tmp_path, "m.csv", content)).rows
+    assert rows == [(A, TagChanges(("t=" + "x" * pad + "é",)), 2)]
+
+
+def test_lone_carriage_returns_end_lines_too(tmp_path):
+    """Old Mac line ends (a lone CR) read as lines, numbered as such."""
+    content = f"dataId,addUserTags\r{A},x\r\rfil.BAD,y\r"
+    rows = read_manifest(write(tmp_path, "m.csv", content)).rows
+    assert [(row[0], row[2]) for row in rows] == [(A, 2), ("fil.BAD", 4)]
 
 
 # -- ids files and options ------------------------------------------------------

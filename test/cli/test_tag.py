@@ -235,6 +235,19 @@ def test_bad_input_is_refused_by_file_and_line_and_nothing_is_sent(
     assert emu.requests == []
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")
+@pytest.mark.parametrize("option", ["--manifest", "--ids"])
+def test_dev_zero_is_refused_at_once_and_nothing_is_sent(emu, env, run, option):
+    """--manifest or --ids /dev/zero exits 2 at once instead of reading for ever."""
+    argv = ["tag", "--project", "p", option, "/dev/zero"]
+    if option == "--ids":
+        argv += ["--add-user-tag", "x"]
+    ran = run(*argv)
+    assert ran.code == 2
+    assert "error: ManifestError: /dev/zero, line 1: is not a text file" in ran.err
+    assert emu.requests == []
+
+
 def test_an_option_tag_with_the_separator_is_refused(emu, env, run, tmp_path):
     """--add-user-tag 'a;b' exits 2, naming the option; nothing is sent."""
     path = tmp_path / "ids.txt"
