@@ -19,6 +19,7 @@ import argparse
 import datetime
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -35,6 +36,8 @@ EXIT_AUTH = 3
 
 MAX_GROUPS_SHOWN = 10
 MAX_PROBLEMS_SHOWN = 20
+MAX_SECONDS = 30 * 24 * 3600.0
+"""The longest --timeout or --poll-interval taken: 30 days."""
 PLAIN_PROGRESS_EVERY = 5.0
 """Seconds between plain progress lines (when stderr is not a terminal)."""
 ITEM_STATUSES = (
@@ -111,7 +114,7 @@ def _add_tag_parser(commands) -> None:
     tag.add_argument("--json", action="store_true", help="print JSON to stdout")
     tag.add_argument(
         "--batch-size",
-        type=int,
+        type=_batch_size,
         default=tagging.DEFAULT_BATCH_SIZE,
         metavar="N",
         help=f"data ids per batch (default {tagging.DEFAULT_BATCH_SIZE:,}, "
@@ -125,14 +128,14 @@ def _add_tag_parser(commands) -> None:
     )
     tag.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=tagrun.DEFAULT_TIMEOUT,
         metavar="S",
         help=f"seconds to wait for all batches (default {tagrun.DEFAULT_TIMEOUT:g})",
     )
     tag.add_argument(
         "--poll-interval",
-        type=_positive_float,
+        type=_seconds,
         default=waiters.INITIAL_INTERVAL,
         metavar="S",
         help=f"seconds between the first polls of a batch; it grows to "
@@ -167,7 +170,7 @@ def _add_batch_parser(commands) -> None:
         if name == "wait":
             action.add_argument(
                 "--timeout",
-                type=float,
+                type=_seconds,
                 default=tagrun.DEFAULT_TIMEOUT,
                 metavar="S",
                 help="seconds to wait",
@@ -175,14 +178,32 @@ def _add_batch_parser(commands) -> None:
             action.add_argument("--no-progress", action="store_true")
 
 
-def _positive_float(text: str) -> float:
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds up to ``MAX_SECONDS`` (an option type)."""
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        value = math.nan
+    if not 0 < value <= MAX_SECONDS:  # also refuses nan and inf
+        msg = (
+            f"expected a positive number of seconds, at most {MAX_SECONDS:,.0f} "
+            f"(30 days), got {text!r}"
+        )
+        raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _batch_size(text: str) -> int:
+    """A batch size the service takes (an option type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        msg = f"expected a whole number of data ids, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    try:
+        return tagging.check_batch_size(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -271,11 +292,6 @@ def command_tag(args: argparse.Namespace) -> int:
 
 def plan_from_args(args: argparse.Namespace) -> tagging.TagPlan:
     """The plan for the input the options name."""
-    try:
-        tagging.check_batch_size(args.batch_size)
-    except ValueError as err:
-        raise UsageError(f"--batch-size: {err}") from None
-
     source = read_input(args)
     if source.ignored_columns:
         shown = ", ".join(source.ignored_columns)

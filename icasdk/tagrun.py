@@ -30,10 +30,11 @@ Known gaps (issue #5):
 from __future__ import annotations
 
 import logging
+import math
 import time
 import typing
 
-from icasdk import exceptions
+from icasdk import exceptions, waiters
 from icasdk.tagging import (
     FAILED,
     OUTCOMES,
@@ -62,6 +63,8 @@ NOT_UPDATED = (
     "UPDATING",
 )
 """The item statuses other than UPDATED that the API defines."""
+WAIT_OPTIONS = frozenset({"initial_interval", "max_interval"})
+"""The ``wait_options`` that ``run_plan`` passes on to the waiter."""
 STOPPING_STATUSES = frozenset({401, 403, 404})
 """Create errors that would hit every later batch too: stop sending."""
 
@@ -170,11 +173,15 @@ def run_plan(
 ) -> TagResult:
     """Send ``plan`` to ``project_id`` through ``api`` and collect the outcomes.
 
-    ``timeout`` bounds the waiting for all batches together (None: no
-    bound); ``wait_options`` go to ``api.wait_for_project_data_update_batch``
-    (e.g. its poll intervals). Errors are never raised for a batch: they
-    become outcomes, and ``TagResult.errors`` keeps them.
+    ``timeout`` bounds the waiting for all batches together, in seconds
+    (None: no bound; 0: one look at each batch); ``wait_options`` go to
+    ``api.wait_for_project_data_update_batch`` (its poll intervals). They
+    are checked before anything is sent: a bad value raises ``ValueError``
+    or ``TypeError`` rather than leave created batches behind. Errors are
+    never raised for a batch: they become outcomes, and ``TagResult.errors``
+    keeps them.
     """
+    check_run_options(timeout, wait_options, on_progress)
     run = _Run(plan, api, project_id, on_progress or _ignore, wait_options or {})
     created = run.create_all()
     deadline = None if timeout is None else clock() + timeout
@@ -183,6 +190,50 @@ def run_plan(
         run.follow(planned, batch_id, left)
     run.report(DONE, len(plan.batches))
     return run.result()
+
+
+def check_run_options(
+    timeout: typing.Optional[float],
+    wait_options: typing.Optional[typing.Mapping[str, typing.Any]] = None,
+    on_progress: typing.Optional[ProgressCallback] = None,
+) -> None:
+    """Raise ``ValueError`` or ``TypeError`` for options a run could not keep to."""
+    if timeout is not None:
+        _check_seconds("timeout", timeout, zero_ok=True)
+    options = dict(wait_options or {})
+    unknown = sorted(set(options) - WAIT_OPTIONS)
+    if unknown:
+        msg = (
+            f"wait_options takes {' and '.join(sorted(WAIT_OPTIONS))}, got "
+            f"{', '.join(repr(name) for name in unknown)}"
+        )
+        raise TypeError(msg)
+    for name, value in options.items():
+        _check_seconds(f"wait_options[{name!r}]", value)
+    first = options.get("initial_interval", waiters.INITIAL_INTERVAL)
+    most = options.get("max_interval", waiters.MAX_INTERVAL)
+    if most < first:
+        msg = (
+            "wait_options needs initial_interval <= max_interval (default "
+            f"{waiters.MAX_INTERVAL:g}), got {first!r} and {most!r}"
+        )
+        raise ValueError(msg)
+    if on_progress is not None and not callable(on_progress):
+        msg = f"on_progress must be a callable or None, got {on_progress!r}"
+        raise TypeError(msg)
+
+
+def _check_seconds(name: str, value: typing.Any, zero_ok: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        msg = f"{name} must be a number of seconds, got {value!r}"
+        raise TypeError(msg)
+    low_ok = value >= 0 if zero_ok else value > 0
+    if not low_ok or not math.isfinite(value):
+        kind = "zero or a positive" if zero_ok else "a positive"
+        msg = f"{name} must be {kind}, finite number of seconds, got {value!r}"
+        if name == "timeout" and value == math.inf:
+            msg += " (None waits for ever)"
+        raise ValueError(msg)
 
 
 class _Run:

@@ -5,6 +5,8 @@ The run tests live here too: tagrun is the second half of one idea.
 
 from __future__ import annotations
 
+import math
+import re
 import time
 import uuid
 
@@ -412,6 +414,31 @@ def test_a_batch_still_running_at_the_timeout_leaves_its_ids_unknown():
     outcome = result.outcomes[ids[0]]
     assert outcome.batch_id in outcome.reason and "icasdk batch wait" in outcome.reason
     assert list(result.batches.values()) == ["INITIALIZED"]
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"timeout": -1}, ValueError, "timeout must be zero or a positive"),
+        ({"timeout": math.nan}, ValueError, "got nan"),
+        ({"timeout": math.inf}, ValueError, "None waits for ever"),
+        ({"timeout": "60"}, TypeError, "timeout must be a number of seconds"),
+        ({"wait_options": {"initial_interval": 0}}, ValueError, "initial_interval"),
+        ({"wait_options": {"max_interval": math.nan}}, ValueError, "max_interval"),
+        ({"wait_options": {"intial_interval": 1}}, TypeError, "'intial_interval'"),
+        ({"wait_options": {"initial_interval": 60}}, ValueError, "<= max_interval"),
+        ({"on_progress": "print"}, TypeError, "on_progress must be a callable"),
+    ],
+)
+def test_run_options_are_checked_before_anything_is_sent(
+    emu, api, options, error, message
+):
+    """A timeout or wait option the run could not keep to raises before any create."""
+    project, ids = make_files(emu, 1)
+    plan = plan_tag_updates([(ids[0], ADD_A)])
+    with pytest.raises(error, match=re.escape(message)):
+        plan.run(api, project, **options)
+    assert emu.batches_created == 0
 
 
 def test_items_that_did_not_update_are_found_even_with_odd_counts(emu, api):

@@ -81,6 +81,18 @@ def test_wait_reports_the_final_status_and_counts(batch, env, run):
     assert as_json["counts"]["FAILED"] == 1
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_wait_refuses_a_timeout_that_is_not_positive_and_finite(
+    batch, env, run, emu, value
+):
+    """batch wait --timeout 0, -1, nan or inf exits 2 with one line, asking nothing."""
+    before = len(emu.requests)
+    ran = run("batch", "wait", *batch, f"--timeout={value}")
+    assert ran.code == 2
+    assert "argument --timeout: expected a positive number of seconds" in ran.err
+    assert "Traceback" not in ran.err and len(emu.requests) == before
+
+
 def test_a_batch_id_that_is_not_a_uuid_is_bad_input(env, run, emu):
     """A malformed batch id exits 2 before anything is sent."""
     ran = run("batch", "get", "p", "not-a-uuid")

@@ -280,6 +280,49 @@ def test_bad_usage_exits_2_and_sends_nothing(emu, env, run, tmp_path, argv, mess
     assert emu.requests == []
 
 
+@pytest.mark.parametrize("option", ["--timeout", "--poll-interval"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "-inf", "1e308", "soon"])
+def test_seconds_that_are_not_positive_and_finite_exit_2_before_sending(
+    emu, env, run, option, value
+):
+    """--timeout and --poll-interval refuse 0, negatives, nan, inf and words."""
+    project, ids = make_files(emu, 1)
+    ran = run(
+        "tag",
+        "--project",
+        project,
+        "--ids",
+        "-",
+        "--add-user-tag",
+        "x",
+        f"{option}={value}",
+        stdin=ids[0],
+    )
+    assert ran.code == 2
+    assert f"argument {option}: expected a positive number of seconds" in ran.err
+    assert repr(value) in ran.err
+    assert api_requests(emu) == [] and emu.batches_created == 0
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "1.5", "many", "100001", "nan"])
+def test_a_batch_size_out_of_range_exits_2_before_sending(emu, env, run, value):
+    """--batch-size takes whole numbers from 1 to 100,000 only."""
+    project, ids = make_files(emu, 1)
+    ran = run(
+        "tag",
+        "--project",
+        project,
+        "--ids",
+        "-",
+        "--add-user-tag",
+        "x",
+        f"--batch-size={value}",
+        stdin=ids[0],
+    )
+    assert ran.code == 2 and "argument --batch-size: " in ran.err
+    assert api_requests(emu) == []
+
+
 def test_argparse_usage_errors_exit_2(run):
     """An unknown option or a missing --manifest/--ids exits 2."""
     assert run("tag").code == 2
