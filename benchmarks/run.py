@@ -372,7 +372,9 @@ def create_on_emulator(base_url: str, count: int) -> str:
         "Accept": "application/vnd.illumina.v3+json",
         "Content-Type": "application/vnd.illumina.v3+json",
     }
-    response = urllib3.request("POST", url, body=body, headers=headers, timeout=120)
+    response = urllib3.PoolManager().request(
+        "POST", url, body=body, headers=headers, timeout=120
+    )
     if response.status != 201:
         msg = (
             f"the emulator refused the batch: {response.status} {response.data[:300]!r}"
