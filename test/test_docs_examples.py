@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import subprocess
@@ -43,3 +44,19 @@ def test_example_runs_and_reaches_the_service(script, emulator):
     assert result.returncode == 0, result.stderr
     # The placeholders name no real project, so the service answers with a Problem.
     assert re.search(r"failed: HTTP (400|404) ", result.stdout), result.stdout
+
+
+def test_quickstart_example_runs_on_the_emulator():
+    """examples/quickstart.py tags files on the built-in emulator and sees them updated."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICAV2_")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "job finished: SUCCEEDED" in result.stdout
+    assert result.stdout.count(": UPDATED") == 5
