@@ -16,12 +16,15 @@ to standard error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 import time
 import typing
 
@@ -33,6 +36,8 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: 128 + SIGINT, as shells report it."""
 
 MAX_GROUPS_SHOWN = 10
 MAX_PROBLEMS_SHOWN = 20
@@ -236,8 +241,8 @@ def run_guarded(command: typing.Callable[[typing.Any], int], argument) -> int:
     except SystemExit as done:  # the emulator's own argument parser
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     except KeyboardInterrupt:
-        print_error("interrupted; batches already created go on in ICA")
-        return 130
+        print_error("interrupted")
+        return EXIT_INTERRUPTED
     except exceptions.OpenApiException as err:
         print_error(err)
         return exit_code_for(err)
@@ -280,14 +285,39 @@ def command_tag(args: argparse.Namespace) -> int:
         print_plan(plan, args.json, project=args.project)
         return EXIT_PROBLEMS if plan.rejected else EXIT_OK
 
-    if plan.batches:
-        result = send_plan(plan, args)
-    else:
-        print_warning("nothing to send: every row was rejected")
-        result = plan.run(api=None, project_id=args.project or "")
-    failed_out = write_problems(result, args.failed_out)
-    print_result(result, args.json, plan=plan, failed_out=failed_out)
+    interrupted = False
+    try:
+        if plan.batches:
+            result = send_plan(plan, args)
+        else:
+            print_warning("nothing to send: every row was rejected")
+            result = plan.run(api=None, project_id=args.project or "")
+    except tagrun.RunInterrupted as stop:
+        result, interrupted = stop.result, True
+
+    with interrupts_held():
+        failed_out = write_problems(result, args.failed_out)
+        print_result(
+            result, args.json, plan=plan, failed_out=failed_out, interrupted=interrupted
+        )
+        if interrupted:
+            print_error(format_interrupted(result, failed_out))
+            return EXIT_INTERRUPTED
     return result_exit_code(result)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> typing.Iterator[None]:
+    """Ignore Ctrl-C while a run's result is written, so another one loses nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def plan_from_args(args: argparse.Namespace) -> tagging.TagPlan:
@@ -448,10 +478,13 @@ def format_outcome(outcome: tagging.Outcome) -> str:
 
 
 def format_result(
-    result: tagrun.TagResult, failed_out: typing.Optional[str] = None
+    result: tagrun.TagResult,
+    failed_out: typing.Optional[str] = None,
+    interrupted: bool = False,
 ) -> str:
     """The summary: counts, batches, the first problems, where the rest went."""
-    lines = [f"Done: {format_counts(result.counts)}"]
+    label = "Interrupted" if interrupted else "Done"
+    lines = [f"{label}: {format_counts(result.counts)}"]
     for batch_id, status in result.batches.items():
         lines.append(f"  batch {batch_id}: {status}")
     problems = result.problems
@@ -464,6 +497,19 @@ def format_result(
             "--manifest)"
         )
     return "\n".join(lines)
+
+
+def format_interrupted(
+    result: tagrun.TagResult, failed_out: typing.Optional[str]
+) -> str:
+    """What Ctrl-C left: the batches that go on in ICA, where the rows went."""
+    count = len(result.batches)
+    batches = f"{count} batch{'es' if count != 1 else ''}"
+    shown = f": {', '.join(result.batches)}" if result.batches else ""
+    text = f"interrupted; {batches} created so far go on in ICA{shown}"
+    if failed_out:
+        text += f"; the rows not known to be updated are in {failed_out}"
+    return text
 
 
 def print_plan(
@@ -483,14 +529,16 @@ def print_result(
     *,
     plan: tagging.TagPlan,
     failed_out: typing.Optional[str],
+    interrupted: bool = False,
 ) -> None:
     """Print a run's result."""
     if as_json:
         document = {"dryRun": False, "plan": plan.to_dict(), **result.to_dict()}
         document["failedOut"] = failed_out
+        document["interrupted"] = interrupted
         print_json(document)
         return
-    print(format_result(result, failed_out))
+    print(format_result(result, failed_out, interrupted))
 
 
 def print_json(document: typing.Any) -> None:

@@ -16,6 +16,12 @@ did not fully succeed. What a create call's error means for its data ids:
 A batch created but not followed to its end (wait timeout, an error while
 polling or listing) leaves its ids ``unknown``, with the batch id to check.
 
+Ctrl-C (``KeyboardInterrupt``) during a run raises ``RunInterrupted``, a
+``KeyboardInterrupt`` whose ``result`` keeps what is known: the batches
+created so far (they go on in ICA), their ids ``unknown`` unless already
+sorted, the ids of the batch whose create call was out ``unknown`` too, and
+the ids of batches never sent ``rejected``.
+
 Known gaps (issue #5):
 
 - TODO(#5): a create whose answer was lost cannot be looked for: the API has
@@ -90,6 +96,19 @@ class Progress(typing.NamedTuple):
 
 
 ProgressCallback = typing.Callable[[Progress], None]
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run; ``result`` is the ``TagResult`` of what is known.
+
+    Every id has an outcome: ``unknown`` for a batch that was created (or
+    may have been) and not followed to its end, ``rejected`` for a batch
+    never sent. The batches created go on in ICA.
+    """
+
+    def __init__(self, result: TagResult) -> None:
+        super().__init__("the run was interrupted")
+        self.result = result
 
 
 class TagResult:
@@ -183,11 +202,15 @@ def run_plan(
     """
     check_run_options(timeout, wait_options, on_progress)
     run = _Run(plan, api, project_id, on_progress or _ignore, wait_options or {})
-    created = run.create_all()
-    deadline = None if timeout is None else clock() + timeout
-    for planned, batch_id in created:
-        left = None if deadline is None else max(0.0, deadline - clock())
-        run.follow(planned, batch_id, left)
+    try:
+        run.create_all()
+        deadline = None if timeout is None else clock() + timeout
+        for planned, batch_id in list(run.created):
+            left = None if deadline is None else max(0.0, deadline - clock())
+            run.follow(planned, batch_id, left)
+    except KeyboardInterrupt:
+        run.interrupted()
+        raise RunInterrupted(run.result()) from None
     run.report(DONE, len(plan.batches))
     return run.result()
 
@@ -247,6 +270,9 @@ class _Run:
         self.wait_options = wait_options
         self.outcomes: typing.Dict[str, Outcome] = dict(plan.rejected)
         self.batches: typing.Dict[str, str] = {}
+        self.created: typing.List[typing.Tuple[PlannedBatch, str]] = []
+        self.sending: typing.Optional[PlannedBatch] = None
+        """The batch whose create call is out, if any."""
         self.errors: typing.List[exceptions.OpenApiException] = []
         self.done = 0
 
@@ -268,11 +294,32 @@ class _Run:
                     data_id, outcome, reason, changes, **extra
                 )
 
+    def interrupted(self) -> None:
+        """After Ctrl-C, give each id still without an outcome the one it has."""
+        log.warning(
+            "run interrupted; %d created batches go on in ICA", len(self.created)
+        )
+        if self.sending is not None:
+            reason = (
+                f"batch {self.sending.number} may or may not have been created: the "
+                "run was interrupted while sending it (not resent)"
+            )
+            self.settle(self.sending, UNKNOWN, reason)
+        for planned, batch_id in self.created:
+            reason = (
+                f"batch {batch_id} was created, but the run was interrupted before "
+                f"its end (check it with: icasdk batch wait {self.project_id} "
+                f"{batch_id})"
+            )
+            self.settle(planned, UNKNOWN, reason, batch_id=batch_id)
+        for planned in self.plan.batches:
+            reason = f"not sent: the run was interrupted before batch {planned.number}"
+            self.settle(planned, REJECTED, reason)
+
     # -- creating -----------------------------------------------------------
 
-    def create_all(self) -> typing.List[typing.Tuple[PlannedBatch, str]]:
-        """Create each batch in turn; the ones that exist, with their ids."""
-        created = []
+    def create_all(self) -> None:
+        """Create each batch in turn; ``created`` lists the ones that exist."""
         stopped_by = None
         for planned in self.plan.batches:
             if stopped_by is not None:
@@ -281,23 +328,20 @@ class _Run:
                 continue
 
             self.report(CREATE, planned.number)
-            batch_id, stop = self.create(planned)
-            if batch_id is not None:
-                created.append((planned, batch_id))
+            stop = self.create(planned)
             if stop:
                 stopped_by = f"batch {planned.number} was refused ({stop})"
-        return created
 
-    def create(
-        self, planned: PlannedBatch
-    ) -> typing.Tuple[typing.Optional[str], typing.Optional[str]]:
-        """The new batch's id (None if not created) and why to stop, if so."""
+    def create(self, planned: PlannedBatch) -> typing.Optional[str]:
+        """Create one batch (noted in ``created``); why to stop sending, if so."""
+        self.sending = planned
         try:
             response = self.api.create_project_data_update_batch(
                 body=planned.body(), path_params={"projectId": self.project_id}
             )
             batch_id = str(response.body["id"])
         except exceptions.OpenApiException as err:
+            self.sending = None
             self.errors.append(err)
             outcome = _create_failure_outcome(err)
             reason = f"batch {planned.number} was not created: {describe_error(err)}"
@@ -312,7 +356,7 @@ class _Run:
             stop = status in STOPPING_STATUSES and isinstance(
                 err, exceptions.ApiException
             )
-            return None, (f"HTTP {status}" if stop else None)
+            return f"HTTP {status}" if stop else None
 
         log.info(
             "created batch %d of %d: %s (%d data ids)",
@@ -322,7 +366,9 @@ class _Run:
             len(planned.data_ids),
         )
         self.batches[batch_id] = UNKNOWN
-        return batch_id, None
+        self.created.append((planned, batch_id))
+        self.sending = None
+        return None
 
     # -- following ----------------------------------------------------------
 

@@ -29,7 +29,7 @@ from icasdk.tagging import (
     plan_tag_updates,
     tag_problem,
 )
-from icasdk.tagrun import Progress
+from icasdk.tagrun import Progress, RunInterrupted
 
 FAST = {"initial_interval": 0.02, "max_interval": 0.05}
 ADD_A = TagChanges(add_user_tags=("a=1",))
@@ -471,6 +471,59 @@ def test_the_result_converts_to_json_data(emu, api):
     assert data["counts"][UPDATED] == 1
     assert [p["dataId"] for p in data["problems"]] == ["bad"]
     assert data["batches"][0]["status"] == "SUCCEEDED"
+
+
+class Interrupting:
+    """An API that passes calls on, but raises KeyboardInterrupt at one call."""
+
+    def __init__(self, api, method: str, at_call: int) -> None:
+        self.api, self.method, self.at_call, self.calls = api, method, at_call, 0
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self.api, name)
+        if name != self.method:
+            return attribute
+
+        def call(*args, **kwargs):
+            self.calls += 1
+            if self.calls == self.at_call:
+                raise KeyboardInterrupt
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def test_ctrl_c_while_creating_keeps_the_created_batch_and_settles_every_id(emu, api):
+    """Ctrl-C at the second create: batch 1 unknown with its id, 2 unknown, 3 unsent."""
+    project, ids = make_files(emu, 6)
+    plan = plan_tag_updates([(i, ADD_A) for i in ids] + [("bad", ADD_A)], batch_size=2)
+    interrupting = Interrupting(api, "create_project_data_update_batch", 2)
+    with pytest.raises(RunInterrupted) as caught:
+        plan.run(interrupting, project, wait_options=FAST)
+    assert isinstance(caught.value, KeyboardInterrupt)
+    result = caught.value.result
+    assert len(result.batches) == 1 == emu.batches_created
+    [batch_id] = result.batches
+    outcomes = [result.outcomes[i] for i in ids]
+    assert [o.outcome for o in outcomes] == [UNKNOWN] * 4 + [REJECTED] * 2
+    assert outcomes[0].batch_id == batch_id
+    assert f"icasdk batch wait {project} {batch_id}" in outcomes[0].reason
+    assert "may or may not have been created" in outcomes[2].reason
+    assert "not sent: the run was interrupted" in outcomes[4].reason
+    assert result.outcomes["bad"].outcome == REJECTED
+
+
+def test_ctrl_c_while_waiting_leaves_every_created_batch_unknown_with_its_id(emu, api):
+    """Ctrl-C in the first wait: all batches exist; each id unknown with its batch."""
+    project, ids = make_files(emu, 5)
+    plan = plan_tag_updates([(i, ADD_A) for i in ids], batch_size=2)
+    interrupting = Interrupting(api, "wait_for_project_data_update_batch", 1)
+    with pytest.raises(RunInterrupted) as caught:
+        plan.run(interrupting, project, wait_options=FAST)
+    result = caught.value.result
+    assert emu.batches_created == 3 == len(result.batches)
+    assert result.counts == {UPDATED: 0, FAILED: 0, REJECTED: 0, UNKNOWN: 5}
+    assert {result.outcomes[i].batch_id for i in ids} == set(result.batches)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

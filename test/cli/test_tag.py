@@ -7,12 +7,16 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import uuid
 
 import pytest
+
+from icasdk.apis.tags.project_data_update_batch_api import ProjectDataUpdateBatchApi
+from icasdk.emulator import Emulator
 
 from .conftest import POLL
 
@@ -456,3 +460,84 @@ def test_with_every_row_rejected_nothing_is_sent_and_no_login_is_needed(
     assert "Done: updated 0 · failed 0 · rejected 1 · unknown 0" in ran.out
     assert (tmp_path / "f.csv").exists()
     assert emu.requests == []
+
+
+# -- Ctrl-C ---------------------------------------------------------------------
+
+
+def interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_prints_the_batches_writes_the_rows_and_exits_130(
+    emu, env, run, tmp_path, monkeypatch
+):
+    """Ctrl-C while waiting: the batch ids printed, every row in the CSV, exit 130."""
+    project, ids = make_files(emu, 5)
+    path = write_manifest(tmp_path / "m.csv", [(d, "x", "", "", "") for d in ids])
+    monkeypatch.setattr(
+        ProjectDataUpdateBatchApi, "wait_for_project_data_update_batch", interrupt
+    )
+    out = tmp_path / "again.csv"
+    argv = ["--project", project, "--manifest", path, "--batch-size", "2"]
+    ran = run("tag", *argv, "--failed-out", str(out), *POLL)
+    assert ran.code == 130
+    assert "Interrupted: updated 0 · failed 0 · rejected 0 · unknown 5" in ran.out
+    batch_ids = [batch.id for batch in emu.batches]
+    assert len(batch_ids) == 3
+    for batch_id in batch_ids:
+        assert f"batch {batch_id}: unknown" in ran.out and batch_id in ran.err
+    assert "3 batches created so far go on in ICA" in ran.err
+    written = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert sorted(row["dataId"] for row in written) == sorted(ids)
+    assert {row["outcome"] for row in written} == {"unknown"}
+
+
+def test_ctrl_c_with_json_prints_the_document(emu, env, run, tmp_path, monkeypatch):
+    """With --json, an interrupted run still prints its document, marked so."""
+    project, ids = make_files(emu, 2)
+    monkeypatch.setattr(
+        ProjectDataUpdateBatchApi, "wait_for_project_data_update_batch", interrupt
+    )
+    argv = ["--project", project, "--ids", "-", "--add-user-tag", "x", "--json"]
+    ran = run("tag", *argv, *POLL, stdin="\n".join(ids))
+    assert ran.code == 130
+    document = json.loads(ran.out)
+    assert document["interrupted"] is True
+    assert [b["id"] for b in document["batches"]] == [b.id for b in emu.batches]
+    assert document["counts"]["unknown"] == 2
+    assert os.path.exists(document["failedOut"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="signals")
+def test_a_real_sigint_while_waiting_keeps_the_report(clean_env, tmp_path):
+    """SIGINT to a real icasdk tag process: batch id on stdout, rows written, 130."""
+    with Emulator(pace="step") as emu:  # batches never finish by themselves
+        project, ids = make_files(emu, 3)
+        path = write_manifest(tmp_path / "m.csv", [(d, "x", "", "", "") for d in ids])
+        out = tmp_path / "again.csv"
+        environ = dict(os.environ, ICAV2_BASE_URL=emu.base_url)
+        environ["ICAV2_X_API_KEY"] = emu.api_key
+        command = [*icasdk_command(), "tag", "--project", project, "--manifest"]
+        process = subprocess.Popen(
+            [*command, path, "--failed-out", str(out), "--no-progress", *POLL],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environ,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while emu.batches_created == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.3)  # into the wait loop
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            process.kill()
+        [batch] = emu.batches
+    assert process.returncode == 130, stderr
+    assert f"batch {batch.id}: unknown" in stdout
+    assert "Traceback" not in stderr and batch.id in stderr
+    written = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert sorted(row["dataId"] for row in written) == sorted(ids)
