@@ -9,8 +9,14 @@
 Exit codes: 0 every row updated (or the command did what it was asked),
 1 a row failed, was rejected or is unknown (or another error), 2 bad usage
 or input, 3 an authentication problem (401/403, missing or expired
-credentials). Results go to standard output; progress, warnings and errors
-to standard error.
+credentials), 130 interrupted (Ctrl-C). Results go to standard output;
+progress, warnings and errors to standard error.
+
+Once batches may exist, the report is never lost: the failed-rows CSV is
+written (to the temporary folder if its place cannot be written), the
+result printed (to standard error if standard output fails), and then any
+such trouble reported; the same happens after Ctrl-C. A reader of standard
+output that goes away (``| head``) ends the output quietly.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import functools
 import json
 import logging
 import math
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import typing
@@ -57,6 +65,13 @@ ITEM_STATUSES = (
 
 class UsageError(exceptions.OpenApiException):
     """The command line asks for something that cannot be done."""
+
+
+class OutputError(exceptions.OpenApiException):
+    """Standard output cannot be written (not a closed pipe: that is quiet)."""
+
+    def __init__(self, err: OSError) -> None:
+        super().__init__(f"cannot write to standard output ({_why(err)})")
 
 
 # --------------------------------------------------------------------------
@@ -223,22 +238,30 @@ def main(argv: typing.Optional[typing.Sequence[str]] = None) -> int:
     """Run the ``icasdk`` command; the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["emulator"]:
-        return run_guarded(command_emulator, args_list[1:])
+        code = run_guarded(command_emulator, args_list[1:])
+    else:
+        code = run_guarded(parse_and_run, args_list)
+    return finish_output(code)
 
-    try:
-        args = build_parser().parse_args(args_list)
-    except SystemExit as done:  # argparse after --help or a usage error
-        return done.code if isinstance(done.code, int) else EXIT_USAGE
+
+def parse_and_run(args_list: typing.List[str]) -> int:
+    """Parse the command line and run its command; the exit status."""
+    args = build_parser().parse_args(args_list)
     _setup_logging(args.verbose)
     commands = {"tag": command_tag, "batch": command_batch, "demo": command_demo}
-    return run_guarded(commands[args.command], args)
+    return commands[args.command](args)
 
 
 def run_guarded(command: typing.Callable[[typing.Any], int], argument) -> int:
-    """Run a command; icasdk errors become a message and an exit status."""
+    """Run a command; icasdk errors become a message and an exit status.
+
+    A closed stdout (``| head``) is quiet and ends the command with 1 where
+    the command does not handle it itself; any other OSError is one line
+    and exit 1, never a traceback.
+    """
     try:
         return command(argument)
-    except SystemExit as done:  # the emulator's own argument parser
+    except SystemExit as done:  # argparse after --help or a usage error
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     except KeyboardInterrupt:
         print_error("interrupted")
@@ -246,6 +269,25 @@ def run_guarded(command: typing.Callable[[typing.Any], int], argument) -> int:
     except exceptions.OpenApiException as err:
         print_error(err)
         return exit_code_for(err)
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_PROBLEMS
+    except OSError as err:
+        print_error(err)
+        return EXIT_PROBLEMS
+
+
+def finish_output(code: int) -> int:
+    """Flush stdout at the end: a reader gone is quiet, another failure is not."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    except OSError as err:
+        silence_stdout()
+        print_error(OutputError(err))
+        return max(code, EXIT_PROBLEMS)
+    return code
 
 
 def exit_code_for(err: BaseException) -> int:
@@ -282,9 +324,13 @@ def command_tag(args: argparse.Namespace) -> int:
     """Read, plan, and (unless a dry run) send, wait and report."""
     plan = plan_from_args(args)
     if args.dry_run:
-        print_plan(plan, args.json, project=args.project)
+        failed = emit(print_plan, plan, args.json, project=args.project)
+        if failed is not None:
+            raise OutputError(failed)
         return EXIT_PROBLEMS if plan.rejected else EXIT_OK
 
+    if args.failed_out is not None:
+        check_writable(args.failed_out, "--failed-out")
     interrupted = False
     try:
         if plan.batches:
@@ -296,14 +342,47 @@ def command_tag(args: argparse.Namespace) -> int:
         result, interrupted = stop.result, True
 
     with interrupts_held():
-        failed_out = write_problems(result, args.failed_out)
-        print_result(
-            result, args.json, plan=plan, failed_out=failed_out, interrupted=interrupted
-        )
-        if interrupted:
-            print_error(format_interrupted(result, failed_out))
-            return EXIT_INTERRUPTED
-    return result_exit_code(result)
+        code = report_run(result, plan, args, interrupted)
+    return EXIT_INTERRUPTED if interrupted else code
+
+
+def report_run(
+    result: tagrun.TagResult,
+    plan: tagging.TagPlan,
+    args: argparse.Namespace,
+    interrupted: bool = False,
+) -> int:
+    """Write the rows to look at again, print the result, then any trouble; the code.
+
+    Nothing here may lose the report: the rows are written first (to the
+    temporary folder when their place cannot be written), the result is
+    printed whatever happened to them, and a failure to write either is
+    reported last, on stderr, and makes the exit status non-zero.
+    """
+    saved = save_problems(result, args.failed_out)
+    show = functools.partial(
+        print_result,
+        result,
+        args.json,
+        plan=plan,
+        failed_out=saved.path,
+        failed_out_error=saved.error,
+        interrupted=interrupted,
+        show_all=saved.path is None and bool(result.problems),
+    )
+    failed = emit(show)
+    code = result_exit_code(result)
+    if failed is not None:
+        print_error(f"{OutputError(failed)}; the result follows here instead")
+        with contextlib.redirect_stdout(sys.stderr):
+            show()
+        code = max(code, EXIT_PROBLEMS)
+    if saved.error:
+        print_error(saved.error)
+        code = max(code, EXIT_PROBLEMS)
+    if interrupted:
+        print_error(format_interrupted(result, saved.path))
+    return code
 
 
 @contextlib.contextmanager
@@ -337,8 +416,9 @@ def send_plan(plan: tagging.TagPlan, args: argparse.Namespace) -> tagrun.TagResu
     project = require_project(settings)
     configuration = settings.configuration()
     if not args.json:
-        print(format_plan(plan, project, show_rejected=False))
-        sys.stdout.flush()
+        failed = emit(print, format_plan(plan, project, show_rejected=False))
+        if failed is not None:
+            raise OutputError(failed)  # before anything is sent
 
     wait_options = {
         "initial_interval": args.poll_interval,
@@ -415,18 +495,66 @@ def run_plan(
         display.close()
 
 
-def write_problems(
-    result: tagrun.TagResult, path: typing.Optional[str]
-) -> typing.Optional[str]:
-    """Write failed, rejected and unknown rows as a manifest; its path, if written."""
+class Saved(typing.NamedTuple):
+    """Where the rows to look at again went, and what went wrong on the way."""
+
+    path: typing.Optional[str]
+    error: typing.Optional[str] = None
+
+
+def save_problems(result: tagrun.TagResult, path: typing.Optional[str]) -> Saved:
+    """Write failed, rejected and unknown rows as a manifest, never losing them.
+
+    They go to ``path`` (default: ``icasdk-failed-<time>.csv`` here, and only
+    when there are any); when that cannot be written, to the same name in
+    the temporary folder, with an error saying so.
+    """
     problems = result.problems
     if not problems and path is None:
-        return None
-    if path is None:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = f"icasdk-failed-{stamp}.csv"
-    manifest.write_manifest(path, problems)
-    return path
+        return Saved(None)
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    default = f"icasdk-failed-{stamp}.csv"
+    wanted = path if path is not None else default
+    try:
+        manifest.write_manifest(wanted, problems)
+        return Saved(wanted)
+    except OSError as err:
+        where = os.path.abspath(wanted)
+        trouble = f"cannot write the rows to look at again to {where} ({_why(err)})"
+    log.debug("%s", trouble)
+
+    fallback = os.path.join(tempfile.gettempdir(), default)
+    try:
+        manifest.write_manifest(fallback, problems)
+    except OSError as err:
+        every = " (every one is listed above)" if problems else ""
+        return Saved(None, f"{trouble}, nor to {fallback} ({_why(err)}){every}")
+    return Saved(fallback, f"{trouble}; they are in {fallback} instead")
+
+
+def check_writable(path: str, option: str) -> None:
+    """Raise UsageError unless a file can be written at ``path`` (none is left)."""
+    if not path.strip():
+        raise UsageError(f"{option}: expected a file name, got {path!r}")
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a folder; expected a file name")
+
+    existed = os.path.lexists(path)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as err:
+        msg = f"{option} {path}: cannot be written ({_why(err)}); nothing was sent"
+        raise UsageError(msg) from None
+    if not existed:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
+def _why(err: OSError) -> str:
+    return err.strerror or type(err).__name__
 
 
 def result_exit_code(result: tagrun.TagResult) -> int:
@@ -481,16 +609,21 @@ def format_result(
     result: tagrun.TagResult,
     failed_out: typing.Optional[str] = None,
     interrupted: bool = False,
+    show_all: bool = False,
 ) -> str:
-    """The summary: counts, batches, the first problems, where the rest went."""
+    """The summary: counts, batches, the first problems, where the rest went.
+
+    ``show_all`` lists every problem (when they could not be written down).
+    """
     label = "Interrupted" if interrupted else "Done"
     lines = [f"{label}: {format_counts(result.counts)}"]
     for batch_id, status in result.batches.items():
         lines.append(f"  batch {batch_id}: {status}")
     problems = result.problems
-    lines += [format_outcome(o) for o in problems[:MAX_PROBLEMS_SHOWN]]
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        lines.append(f"  ... and {len(problems) - MAX_PROBLEMS_SHOWN:,} more")
+    shown = len(problems) if show_all else MAX_PROBLEMS_SHOWN
+    lines += [format_outcome(o) for o in problems[:shown]]
+    if len(problems) > shown:
+        lines.append(f"  ... and {len(problems) - shown:,} more")
     if failed_out:
         lines.append(
             f"Rows to look at again: {failed_out} (fix them, then pass it to "
@@ -529,16 +662,49 @@ def print_result(
     *,
     plan: tagging.TagPlan,
     failed_out: typing.Optional[str],
+    failed_out_error: typing.Optional[str] = None,
     interrupted: bool = False,
+    show_all: bool = False,
 ) -> None:
-    """Print a run's result."""
+    """Print a run's result (with JSON, every problem is in the document)."""
     if as_json:
         document = {"dryRun": False, "plan": plan.to_dict(), **result.to_dict()}
         document["failedOut"] = failed_out
+        document["failedOutError"] = failed_out_error
         document["interrupted"] = interrupted
         print_json(document)
         return
-    print(format_result(result, failed_out, interrupted))
+    print(format_result(result, failed_out, interrupted, show_all))
+
+
+def emit(
+    show: typing.Callable[..., None], *args: typing.Any, **kwargs: typing.Any
+) -> typing.Optional[OSError]:
+    """Call a ``print_*`` helper and flush; the OSError if stdout failed.
+
+    A reader that has gone away (``| head``) is no error: stdout is silenced
+    quietly, the standard way, and the command goes on. Any other failure
+    to write silences it too, and is returned for the caller to report.
+    """
+    try:
+        show(*args, **kwargs)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    except OSError as err:
+        silence_stdout()
+        return err
+    return None
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device, so nothing more (even at exit) fails."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):  # no real file behind stdout
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
 
 
 def print_json(document: typing.Any) -> None:
@@ -550,12 +716,14 @@ def print_json(document: typing.Any) -> None:
 def print_error(err: typing.Union[BaseException, str]) -> None:
     """``error: ClassName: message`` on standard error."""
     text = err if isinstance(err, str) else f"{type(err).__name__}: {err}"
-    print(f"error: {text}", file=sys.stderr)
+    with contextlib.suppress(OSError, ValueError):  # stderr closed: nowhere to say it
+        print(f"error: {text}", file=sys.stderr)
 
 
 def print_warning(text: str) -> None:
     """``warning: text`` on standard error."""
-    print(f"warning: {text}", file=sys.stderr)
+    with contextlib.suppress(OSError, ValueError):
+        print(f"warning: {text}", file=sys.stderr)
 
 
 # -- progress -----------------------------------------------------------------
@@ -786,10 +954,22 @@ def command_demo(args: argparse.Namespace) -> int:
             timeout=demo.TIMEOUT,
             wait_options=demo.WAIT_OPTIONS,
         )
-        failed_out = write_problems(result, os.path.join(folder, "failed.csv"))
-        print_result(result, args.json, plan=plan, failed_out=failed_out)
-        if not args.json:
-            print(demo.explain(emu, world, result))
+        saved = save_problems(result, os.path.join(folder, "failed.csv"))
+        failed = emit(
+            print_result,
+            result,
+            args.json,
+            plan=plan,
+            failed_out=saved.path,
+            failed_out_error=saved.error,
+        )
+        if not args.json and failed is None:
+            failed = emit(print, demo.explain(emu, world, result))
+        if failed is not None:
+            raise OutputError(failed)
+        if saved.error:
+            print_error(saved.error)
+            return EXIT_PROBLEMS
     return EXIT_OK if demo.as_expected(world, result) else EXIT_PROBLEMS
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import errno
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import uuid
 
 import pytest
 
+from icasdk import manifest
 from icasdk.apis.tags.project_data_update_batch_api import ProjectDataUpdateBatchApi
 from icasdk.emulator import Emulator
 
@@ -541,3 +543,152 @@ def test_a_real_sigint_while_waiting_keeps_the_report(clean_env, tmp_path):
     assert "Traceback" not in stderr and batch.id in stderr
     written = list(csv.DictReader(open(out, encoding="utf-8")))
     assert sorted(row["dataId"] for row in written) == sorted(ids)
+
+
+# -- writing the report: nothing lost --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("", "--failed-out: expected a file name, got ''"),
+        (".", "--failed-out .: is a folder"),
+        ("a-file/x.csv", "--failed-out a-file/x.csv: cannot be written"),
+    ],
+    ids=["empty", "folder", "under-a-file"],
+)
+def test_an_unwritable_failed_out_exits_2_before_sending(
+    emu, env, run, tmp_path, where, message
+):
+    """--failed-out that cannot be written is refused before anything is sent."""
+    (tmp_path / "a-file").write_text("not a folder")
+    project, ids = make_files(emu, 1)
+    argv = ["--project", project, "--ids", "-", "--add-user-tag", "x"]
+    ran = run("tag", *argv, "--failed-out", where, stdin=ids[0])
+    assert ran.code == 2
+    assert f"error: UsageError: {message}" in ran.err
+    assert api_requests(emu) == []
+
+
+def test_a_writable_failed_out_is_checked_without_leaving_a_file(
+    emu, env, run, tmp_path
+):
+    """Checking --failed-out creates nothing when every row is updated."""
+    project, ids = make_files(emu, 1)
+    out = tmp_path / "new" / "again.csv"
+    argv = ["--project", project, "--ids", "-", "--add-user-tag", "x", *POLL]
+    ran = run("tag", *argv, "--failed-out", str(out), stdin=ids[0])
+    assert ran.code == 0, ran.err
+    assert out.read_text() == HEADER.rstrip("\n") + ",outcome,reason\n"
+
+
+def failing_writes(monkeypatch, fail):
+    """Make manifest.write_manifest raise ENOSPC for the paths ``fail`` picks."""
+    real = manifest.write_manifest
+
+    def write(path, outcomes):
+        if fail(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+        return real(path, outcomes)
+
+    monkeypatch.setattr(manifest, "write_manifest", write)
+
+
+def test_an_unwritable_default_place_puts_the_rows_in_the_temporary_folder(
+    emu, env, run, tmp_path, monkeypatch
+):
+    """The result is printed, the rows land in the temp folder, the error comes last."""
+    project, ids = make_files(emu, 1)
+    ghost = "fil." + uuid.uuid4().hex
+    failing_writes(monkeypatch, lambda path: not os.path.isabs(path))
+    argv = ["--project", project, "--ids", "-", "--add-user-tag", "x", *POLL]
+    ran = run("tag", *argv, stdin=f"{ids[0]}\n{ghost}")
+    assert ran.code == 1
+    assert "Done: updated 1 · failed 1 · rejected 0 · unknown 0" in ran.out
+    [batch] = emu.batches
+    assert f"batch {batch.id}: PARTIALLY_SUCCEEDED" in ran.out
+    error = ran.err.strip().splitlines()[-1]
+    assert error.startswith("error: cannot write the rows to look at again to ")
+    assert "(No space left on device); they are in " in error
+    saved = error.rsplit("they are in ", 1)[1].split(" instead")[0]
+    assert os.path.dirname(saved) == str(tmp_path) and saved in ran.out
+    rows = list(csv.DictReader(open(saved, encoding="utf-8")))
+    assert [row["dataId"] for row in rows] == [ghost]
+
+
+def test_when_the_rows_cannot_be_written_anywhere_every_one_is_printed(
+    emu, clean_env, run, tmp_path, monkeypatch
+):
+    """No place to write: all rows are listed in the output, exit non-zero."""
+    failing_writes(monkeypatch, lambda path: True)
+    bad = [f"fil.bad{i}" for i in range(25)]
+    ran = run("tag", "--ids", "-", "--add-user-tag", "x", stdin="\n".join(bad))
+    assert ran.code == 1
+    for data_id in bad:
+        assert f"rejected {data_id}: " in ran.out
+    assert ", nor to " in ran.err and "(every one is listed above)" in ran.err
+
+
+def test_the_json_document_says_where_the_rows_went_and_why(
+    emu, env, run, tmp_path, monkeypatch
+):
+    """--json still prints its document, with failedOut and failedOutError."""
+    project, _ = make_files(emu, 1)
+    failing_writes(monkeypatch, lambda path: not os.path.isabs(path))
+    argv = ["--project", project, "--ids", "-", "--add-user-tag", "x", "--json"]
+    ran = run("tag", *argv, *POLL, stdin="fil." + uuid.uuid4().hex)
+    assert ran.code == 1
+    document = json.loads(ran.out)
+    assert os.path.isabs(document["failedOut"])
+    assert "No space left on device" in document["failedOutError"]
+
+
+class FullDisk:
+    """A standard output whose every write fails as on a full disk."""
+
+    def write(self, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def flush(self):
+        pass
+
+
+def test_a_stdout_that_cannot_be_written_gets_the_result_on_stderr(
+    emu, env, run, tmp_path, monkeypatch
+):
+    """stdout failing (not a closed pipe): the result goes to stderr, exit 1."""
+    project, ids = make_files(emu, 1)
+    out = tmp_path / "again.csv"
+    argv = ["--project", project, "--ids", "-", "--add-user-tag", "x", "--json"]
+    monkeypatch.setattr(sys, "stdout", FullDisk())
+    ran = run("tag", *argv, *POLL, "--failed-out", str(out), stdin=ids[0])
+    assert ran.code == 1
+    assert "cannot write to standard output (No space left on device)" in ran.err
+    document = json.loads(ran.err.split("follows here instead\n", 1)[1])
+    assert document["counts"]["updated"] == 1
+    assert out.exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
+def test_a_real_run_in_a_folder_that_cannot_be_written_keeps_the_report(
+    emu, env, tmp_path
+):
+    """Run in /proc (no file can be made there): the JSON, batch id and rows kept."""
+    project, _ = make_files(emu, 1)
+    ghost = "fil." + uuid.uuid4().hex
+    argv = ["tag", "--project", project, "--ids", "-", "--add-user-tag", "x"]
+    completed = subprocess.run(
+        [*icasdk_command(), *argv, "--json", *POLL],
+        input=ghost,
+        cwd="/proc",
+        env=dict(os.environ, TMPDIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+    document = json.loads(completed.stdout)
+    assert [b["id"] for b in document["batches"]] == [b.id for b in emu.batches]
+    assert os.path.dirname(document["failedOut"]) == str(tmp_path)
+    assert "cannot write the rows to look at again to /proc/" in completed.stderr
