@@ -237,11 +237,22 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: typing.Optional[typing.Sequence[str]] = None) -> int:
     """Run the ``icasdk`` command; the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    _open_closed_streams()
     if args_list[:1] == ["emulator"]:
         code = run_guarded(command_emulator, args_list[1:])
     else:
         code = run_guarded(parse_and_run, args_list)
     return finish_output(code)
+
+
+def _open_closed_streams() -> None:
+    """Point a stdout or stderr closed at start (``>&-``, so None) at the null device.
+
+    A closed stdin stays None: reading ``-`` then says so.
+    """
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
 
 
 def parse_and_run(args_list: typing.List[str]) -> int:
@@ -457,8 +468,16 @@ def read_input(args: argparse.Namespace) -> manifest.Manifest:
 
 def require_project(settings: environment.Settings) -> str:
     """The project id, or a usage error saying where it can come from."""
-    if settings.project_id:
-        return settings.project_id
+    project = settings.project_id
+    if project:
+        try:
+            project.encode("utf-8")
+        except UnicodeEncodeError:
+            where = settings.sources.get("project_id", "")
+            where = "--project" if where == environment.ARGUMENT else where
+            msg = f"the project id (from {where}) is not valid text, got {project!r}"
+            raise UsageError(msg) from None
+        return project
     msg = (
         f"no project: give --project, set {environment.ENV_PROJECT_ID}, or enter a "
         "project with the icav2 tool"
@@ -736,14 +755,27 @@ class ProgressDisplay:
         self.total = total
         self.enabled = enabled
         self.label = label
-        self.bar = _tqdm_bar(total, label) if enabled else None
+        self.bar = None
+        if enabled:
+            try:
+                self.bar = _tqdm_bar(total, label)
+            except (OSError, ValueError) as err:  # stderr closed or gone
+                log.debug("progress display off: %s", err)
+                self.enabled = False
         self.last_line = 0.0
         self.last_state: typing.Tuple[typing.Any, ...] = ()
 
     def __call__(self, progress: tagrun.Progress) -> None:
         if not self.enabled:
             return
+        try:
+            self._show(progress)
+        except (OSError, ValueError) as err:  # stderr closed or gone: stop showing
+            log.debug("progress display off: %s", err)
+            self.enabled = False
+            self.bar = None
 
+    def _show(self, progress: tagrun.Progress) -> None:
         what = _progress_text(progress)
         if self.bar is not None:
             self.bar.set_description_str(what, refresh=False)
@@ -762,7 +794,8 @@ class ProgressDisplay:
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.close()
+            with contextlib.suppress(OSError, ValueError):
+                self.bar.close()
             self.bar = None
 
 
@@ -805,7 +838,9 @@ def command_batch(args: argparse.Namespace) -> int:
         api = ProjectDataUpdateBatchApi(client)
         if args.action == "get":
             body = api.get_project_data_update_batch(path_params=path).body
-            print_batch(body, args.json)
+            failed = emit(print_batch, body, args.json)
+            if failed is not None:
+                raise OutputError(failed)
             return EXIT_OK
         if args.action == "items":
             return print_items(api, path, args.status, args.json)
@@ -844,27 +879,51 @@ def format_item(item: typing.Any) -> str:
 
 
 def print_items(api, path, statuses: typing.Sequence[str], as_json: bool) -> int:
-    """Print every item of a batch (a streamed JSON array with ``--json``)."""
+    """Print every item of a batch (a streamed JSON array with ``--json``).
+
+    When the reader of stdout goes away (``| head``), listing stops quietly,
+    no further page is fetched, and the exit status is 0.
+    """
     wanted = [s.strip() for value in statuses for s in value.split(",") if s.strip()]
     query = {"status": wanted} if wanted else {}
     items = api.iter_project_data_update_batch_items(
         path_params=path, query_params=query
     )
+    pieces = 0
+    for text in _items_text(items, as_json):  # pages are fetched here, not below
+        try:
+            sys.stdout.write(text)
+        except BrokenPipeError:
+            log.debug("stdout closed after %d pieces: listing stopped", pieces)
+            silence_stdout()
+            return EXIT_OK
+        except OSError as err:
+            silence_stdout()
+            raise OutputError(err) from None
+        pieces += 1
+    failed = emit(lambda: None)  # the flush
+    if failed is not None:
+        raise OutputError(failed)
+    if not as_json:
+        print(f"{pieces:,} items", file=sys.stderr)
+    return EXIT_OK
+
+
+def _items_text(
+    items: typing.Iterable[typing.Any], as_json: bool
+) -> typing.Iterator[str]:
+    """The listing piece by piece: a line per item, or the parts of a JSON array."""
     count = 0
     if as_json:
-        sys.stdout.write("[")
+        yield "["
     for item in items:
         if as_json:
-            sys.stdout.write(",\n" if count else "\n")
-            sys.stdout.write(json.dumps(item.to_dict(), default=str))
+            yield (",\n" if count else "\n") + json.dumps(item.to_dict(), default=str)
         else:
-            print(format_item(item))
+            yield format_item(item) + "\n"
         count += 1
     if as_json:
-        sys.stdout.write("\n]\n" if count else "]\n")
-    else:
-        print(f"{count:,} items", file=sys.stderr)
-    return EXIT_OK
+        yield "\n]\n" if count else "]\n"
 
 
 def wait_batch(api, path, args: argparse.Namespace) -> int:
@@ -883,9 +942,11 @@ def wait_batch(api, path, args: argparse.Namespace) -> int:
     if args.json:
         document = {"status": result.status, "counts": dict(result.counts)}
         document["batch"] = result.batch.to_dict()
-        print_json(document)
+        failed = emit(print_json, document)
     else:
-        print(f"{result.status}: {format_item_counts(result.counts)}")
+        failed = emit(print, f"{result.status}: {format_item_counts(result.counts)}")
+    if failed is not None:
+        raise OutputError(failed)
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_PROBLEMS
 
 

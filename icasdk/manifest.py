@@ -139,7 +139,10 @@ def text_lines(
     """
     source = source_name(path)
     if path == STDIN:
-        yield TextLines(stdin or sys.stdin.buffer, source)
+        stream = stdin or getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise ManifestError("cannot be read: standard input is closed", source)
+        yield TextLines(stream, source)
         return
 
     try:

@@ -140,3 +140,112 @@ def test_the_emulator_command_serves_until_terminated(clean_env):
 def test_no_command_is_a_usage_error(run):
     """icasdk with no command exits 2."""
     assert run().code == 2
+
+
+# -- a reader that goes away, and other bad usage: one line, never a traceback --
+
+
+@pytest.fixture
+def big_batch(emu):
+    """A finished batch of 3,000 items: more output than a pipe holds."""
+    project = emu.create_project("big")
+    ids = ["fil.%032x" % number for number in range(3000)]
+    body = CreateProjectDataUpdateBatch(
+        dataUpdateGroups=[{"dataIds": ids, "userTags": {"addTags": ["x"]}}]
+    )
+    with icasdk.ApiClient(emu.configuration()) as client:
+        api = ProjectDataUpdateBatchApi(client)
+        created = api.create_project_data_update_batch(
+            body=body, path_params={"projectId": project}
+        )
+    emu.finish()
+    return project, str(created.body["id"])
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["lines", "json"])
+def test_items_into_a_pipe_closed_early_ends_quietly_with_0(
+    big_batch, env, emu, as_json
+):
+    """batch items | head -1: no BrokenPipeError traceback, exit 0, no more pages."""
+    argv = ["batch", "items", *big_batch] + (["--json"] if as_json else [])
+    process = subprocess.Popen(
+        [*icasdk_command(), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    first = process.stdout.readline()
+    process.stdout.close()  # what head does after its line
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert first
+    assert process.returncode == 0, stderr
+    assert stderr == ""
+
+
+def closed_pipe():
+    """The write end of a pipe whose reader has already gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+@pytest.mark.parametrize("action", ["get", "wait"])
+def test_get_and_wait_into_a_closed_pipe_keep_their_exit_status(batch, env, action):
+    """A closed stdout is quiet; wait still exits 1 for PARTIALLY_SUCCEEDED."""
+    stdout = closed_pipe()
+    try:
+        completed = subprocess.run(
+            [*icasdk_command(), "batch", action, *batch],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env=dict(os.environ),
+        )
+    finally:
+        os.close(stdout)
+    assert completed.returncode == (0 if action == "get" else 1)
+    assert "Traceback" not in completed.stderr and "Broken" not in completed.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
+@pytest.mark.parametrize("closed", [1, 2], ids=["stdout", "stderr"])
+def test_a_closed_stdout_or_stderr_from_the_start_is_no_traceback(batch, env, closed):
+    """icasdk batch get >&- (or 2>&-) runs and exits 0."""
+    completed = subprocess.run(
+        [*icasdk_command(), "batch", "get", *batch],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+        preexec_fn=lambda: os.close(closed),
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--port", "99999"],
+        ["--log-level", "LOUD"],
+        ["--state", "."],
+        ["--pace", "fast"],
+        ["--max-requests-per-second", "nan"],
+        ["--seed", "no-such-seed.json"],
+    ],
+    ids=["port", "log-level", "state-folder", "pace", "rate", "seed"],
+)
+def test_bad_emulator_options_are_one_line_and_exit_2(clean_env, argv):
+    """icasdk emulator with a bad option: one error line, exit 2, no traceback."""
+    completed = subprocess.run(
+        [*icasdk_command(), "emulator", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert "error: " in completed.stderr.strip().splitlines()[-1]

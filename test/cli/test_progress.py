@@ -71,6 +71,30 @@ def test_a_disabled_display_prints_nothing(capsys):
     assert capsys.readouterr().err == ""
 
 
+class GoneTerminal(FakeTerminal):
+    """A terminal stderr whose reader has gone: every write fails."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("with_tqdm", [True, False], ids=["bar", "lines"])
+def test_a_stderr_that_fails_turns_the_display_off_quietly(
+    monkeypatch, with_tqdm, request
+):
+    """Progress never raises: a stderr that cannot be written switches it off."""
+    if with_tqdm:
+        pytest.importorskip("tqdm")
+    else:
+        request.getfixturevalue("no_tqdm")
+    monkeypatch.setattr(sys, "stderr", GoneTerminal())
+    display = cli.ProgressDisplay(10)
+    display(Progress("wait", 1, 1, 3, 10, "RUNNING"))
+    display(Progress("wait", 1, 1, 5, 10, "SUCCEEDED"))
+    display.close()
+    assert display.enabled is False
+
+
 def test_the_demo_without_the_emulator_extra_says_what_to_install(monkeypatch, capsys):
     """A missing emulator dependency is a usage error naming the extra."""
 

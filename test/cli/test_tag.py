@@ -692,3 +692,66 @@ def test_a_real_run_in_a_folder_that_cannot_be_written_keeps_the_report(
     assert [b["id"] for b in document["batches"]] == [b.id for b in emu.batches]
     assert os.path.dirname(document["failedOut"]) == str(tmp_path)
     assert "cannot write the rows to look at again to /proc/" in completed.stderr
+
+
+# -- bad usage is one line; a reader that goes away stops nothing --------------------
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--project", "\udcff"], "UsageError: the project id (from --project)"),
+        (["--project", "p", "--base-url", "http://[::1"], "SettingsError: expected"),
+        (["--project", "p", "--base-url", "http://h:99999"], "Port out of range"),
+    ],
+    ids=["undecodable-project", "broken-ipv6-url", "port-out-of-range"],
+)
+def test_a_bad_project_or_url_exits_2_before_sending(emu, env, run, argv, message):
+    """Values that could never be sent are refused up front, in one line."""
+    ran = run(
+        "tag", *argv, "--ids", "-", "--add-user-tag", "x", stdin="fil." + "a" * 32
+    )
+    assert ran.code == 2
+    assert message in ran.err and len(ran.err.strip().splitlines()) == 1
+    assert api_requests(emu) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
+def test_ids_from_a_closed_stdin_is_one_line_and_exit_2(clean_env):
+    """icasdk tag --ids - <&- says standard input is closed, exit 2."""
+    completed = subprocess.run(
+        [*icasdk_command(), "tag", "--project", "p", "--ids", "-"]
+        + ["--add-user-tag", "x", "--dry-run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == (
+        "error: ManifestError: <stdin>: cannot be read: standard input is closed"
+    )
+
+
+def test_a_run_whose_stdout_reader_has_gone_still_tags_and_reports(emu, env, tmp_path):
+    """icasdk tag | (a reader that left): the run goes on, quietly, exit 0."""
+    project, ids = make_files(emu, 3)
+    path = write_manifest(tmp_path / "m.csv", [(d, "x", "", "", "") for d in ids])
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        completed = subprocess.run(
+            [*icasdk_command(), "tag", "--project", project, "--manifest", path]
+            + ["--no-progress", *POLL],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env=dict(os.environ),
+        )
+    finally:
+        os.close(write_end)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert all(emu.data_tags(d) == (("x",), ()) for d in ids)
