@@ -219,9 +219,7 @@ class Generator:
                 op=op,
                 models=op.inline_models,
                 uses=op.uses,
-                imports=_imports(
-                    hints, True, ["import typing_extensions"] if op.parameters else []
-                ),
+                imports=_imports(hints, True),
             )
 
         for path_module, ops in by_path.items():

@@ -6,27 +6,30 @@ from __future__ import annotations
 
 import typing
 
-import typing_extensions
-
 from icasdk import api_client, schemas
 from icasdk.operations import Operation, Parameter, RequestBody, Response
 
 if typing.TYPE_CHECKING:
+    import typing_extensions
+
     from icasdk.model.create_project_data_update_batch import (
         CreateProjectDataUpdateBatch,
     )
     from icasdk.model.problem import Problem
     from icasdk.model.project_data_update_batch import ProjectDataUpdateBatch
 
-
-RequestPathParams = typing_extensions.TypedDict(
-    "RequestPathParams",
-    {
-        "projectId": typing_extensions.Required[str],
-    },
-    total=False,
-)
-"""The path parameters, by their names in the definition."""
+    RequestPathParams = typing_extensions.TypedDict(
+        "RequestPathParams",
+        {
+            "projectId": typing_extensions.Required[str],
+        },
+        total=False,
+    )
+    """The path parameters, by their names in the definition."""
+else:
+    # At run time the parameter types are plain dicts: they only serve type
+    # checkers, and typing_extensions is slow to import.
+    RequestPathParams = dict
 
 
 class ApiResponseForDefault(api_client.ApiResponse):

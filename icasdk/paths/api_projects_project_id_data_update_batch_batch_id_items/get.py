@@ -7,41 +7,45 @@ from __future__ import annotations
 import typing
 import uuid
 
-import typing_extensions
-
 from icasdk import api_client, pagination, schemas
 from icasdk.operations import Operation, Parameter, Response
 
 if typing.TYPE_CHECKING:
+    import typing_extensions
+
     from icasdk.model.problem import Problem
     from icasdk.model.project_data_update_batch_item import ProjectDataUpdateBatchItem
     from icasdk.model.project_data_update_batch_item_paged_list import (
         ProjectDataUpdateBatchItemPagedList,
     )
 
+    RequestPathParams = typing_extensions.TypedDict(
+        "RequestPathParams",
+        {
+            "projectId": typing_extensions.Required[str],
+            "batchId": typing_extensions.Required[typing.Union[str, uuid.UUID]],
+        },
+        total=False,
+    )
+    """The path parameters, by their names in the definition."""
 
-RequestPathParams = typing_extensions.TypedDict(
-    "RequestPathParams",
-    {
-        "projectId": typing_extensions.Required[str],
-        "batchId": typing_extensions.Required[typing.Union[str, uuid.UUID]],
-    },
-    total=False,
-)
-"""The path parameters, by their names in the definition."""
-
-RequestQueryParams = typing_extensions.TypedDict(
-    "RequestQueryParams",
-    {
-        "status": typing.Sequence[str],
-        "pageOffset": typing.Union[str, int],
-        "pageToken": typing.Union[str, int],
-        "pageSize": typing.Union[str, int],
-        "sort": typing.Union[str, int],
-    },
-    total=False,
-)
-"""The query parameters, by their names in the definition."""
+    RequestQueryParams = typing_extensions.TypedDict(
+        "RequestQueryParams",
+        {
+            "status": typing.Sequence[str],
+            "pageOffset": typing.Union[str, int],
+            "pageToken": typing.Union[str, int],
+            "pageSize": typing.Union[str, int],
+            "sort": typing.Union[str, int],
+        },
+        total=False,
+    )
+    """The query parameters, by their names in the definition."""
+else:
+    # At run time the parameter types are plain dicts: they only serve type
+    # checkers, and typing_extensions is slow to import.
+    RequestPathParams = dict
+    RequestQueryParams = dict
 
 
 class ApiResponseForDefault(api_client.ApiResponse):

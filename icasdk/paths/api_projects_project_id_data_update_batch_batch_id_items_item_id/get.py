@@ -7,26 +7,29 @@ from __future__ import annotations
 import typing
 import uuid
 
-import typing_extensions
-
 from icasdk import api_client, schemas
 from icasdk.operations import Operation, Parameter, Response
 
 if typing.TYPE_CHECKING:
+    import typing_extensions
+
     from icasdk.model.problem import Problem
     from icasdk.model.project_data_update_batch_item import ProjectDataUpdateBatchItem
 
-
-RequestPathParams = typing_extensions.TypedDict(
-    "RequestPathParams",
-    {
-        "projectId": typing_extensions.Required[str],
-        "batchId": typing_extensions.Required[typing.Union[str, uuid.UUID]],
-        "itemId": typing_extensions.Required[typing.Union[str, uuid.UUID]],
-    },
-    total=False,
-)
-"""The path parameters, by their names in the definition."""
+    RequestPathParams = typing_extensions.TypedDict(
+        "RequestPathParams",
+        {
+            "projectId": typing_extensions.Required[str],
+            "batchId": typing_extensions.Required[typing.Union[str, uuid.UUID]],
+            "itemId": typing_extensions.Required[typing.Union[str, uuid.UUID]],
+        },
+        total=False,
+    )
+    """The path parameters, by their names in the definition."""
+else:
+    # At run time the parameter types are plain dicts: they only serve type
+    # checkers, and typing_extensions is slow to import.
+    RequestPathParams = dict
 
 
 class ApiResponseForDefault(api_client.ApiResponse):
