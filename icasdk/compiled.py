@@ -44,7 +44,13 @@ def builder_for(model: typing.Type[schemas.Model]) -> _Builder:
             return model.__dict__[_ATTRIBUTE]
 
         def stand_in(data: dict, path: tuple, errors: list):
-            return builder_for(model)(data, path, errors)
+            # Reached by another thread while this one compiles: the lock
+            # waits for the real builder (compiling holds it throughout).
+            with _LOCK:
+                built = model.__dict__.get(_ATTRIBUTE)
+            if built is None or built is stand_in:
+                built = builder_for(model)
+            return built(data, path, errors)
 
         setattr(model, _ATTRIBUTE, stand_in)
         _COMPILING.add(model)

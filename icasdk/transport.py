@@ -72,6 +72,14 @@ def _seconds(part: object, whole: object) -> typing.Optional[float]:
 # a watchdog closing the socket from another thread; not built yet.
 
 
+def _pool_wait(timeout: urllib3.Timeout) -> typing.Optional[float]:
+    """How long a call may wait for a free connection: a whole call's time."""
+    connect, read = timeout.connect_timeout, timeout.read_timeout
+    if not isinstance(connect, (int, float)) or not isinstance(read, (int, float)):
+        return None
+    return connect + read
+
+
 class Transport:
     """A thread-safe urllib3 pool manager; ``send`` makes one attempt.
 
@@ -120,9 +128,10 @@ class Transport:
     ) -> urllib3.HTTPResponse:
         """Send ``request`` once; urllib3 errors propagate to the caller.
 
-        Waiting for a free pooled connection is bounded by the connect timeout
-        (``EmptyPoolError`` then): a caller who keeps streamed responses
-        unread cannot make later calls hang for ever.
+        Waiting for a free pooled connection is bounded by the connect plus the
+        read timeout, as long as one call may hold a connection (``EmptyPoolError``
+        then): a caller who keeps streamed responses unread cannot make later
+        calls hang for ever, while busy threads still get their turn.
         """
         response = self._pool.urlopen(
             request.method,
@@ -130,7 +139,7 @@ class Transport:
             body=request.body,
             headers=dict(request.headers),
             timeout=timeout,
-            pool_timeout=timeout.connect_timeout,
+            pool_timeout=_pool_wait(timeout),
             preload_content=preload_content,
             redirect=False,
             retries=False,

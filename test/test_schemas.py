@@ -474,3 +474,42 @@ def test_uri_format_says_a_uri_is_expected():
     """A bad uri value is reported as 'expected a URI'."""
     with pytest.raises(ApiValueError, match="expected a URI"):
         problem(type="not a uri")
+
+
+def test_many_threads_reading_a_new_model_at_once_all_get_it_built(monkeypatch):
+    """The first responses of a model, read by many threads at once, all build."""
+    import threading
+    import time
+
+    from icasdk import compiled
+
+    real_compile = compiled._compile
+
+    def slow_compile(model):
+        time.sleep(0.2)  # hold the window in which other threads arrive
+        return real_compile(model)
+
+    monkeypatch.setattr(compiled, "_compile", slow_compile)
+
+    class Fresh(schemas.Model):
+        __slots__ = ()
+        name: str = schemas.field("name", schemas.String(), required=True)
+        tags: TagUpdate = schemas.field(
+            "tags", schemas.Ref("icasdk.model.tag_update", "TagUpdate")
+        )
+
+    start = threading.Barrier(16)
+    results = []
+
+    def read() -> None:
+        start.wait()
+        value, errors = schemas.from_response(Fresh, {"name": "x", "tags": {}})
+        results.append((value.name, errors))
+
+    threads = [threading.Thread(target=read) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert results == [("x", [])] * 16

@@ -241,7 +241,7 @@ def test_no_proxy_from_the_environment_connects_directly(server, monkeypatch):
 def test_kept_streams_make_later_calls_fail_not_hang(server, make_client):
     """With every pooled connection held by an unread stream, a call fails in time."""
     server.reply(Reply(200, batch_body()))
-    client = make_client(connection_pool_maxsize=1, timeout=(0.5, 5), retries=0)
+    client = make_client(connection_pool_maxsize=1, timeout=(0.5, 0.5), retries=0)
     api = ProjectDataUpdateBatchApi(client)
     kept = api.get_project_data_update_batch(path_params=BATCH_PATH, stream=True)
 
