@@ -191,8 +191,9 @@ class Icasdk(Contender):
         self._tags_model = tag_update.TagUpdate
 
     def parse(self, data: bytes) -> object:
+        # As the client does with a body: the parsed document is handed over.
         page, mismatches = self._schemas.from_response(
-            self._page_model, self._json.loads(data)
+            self._page_model, self._json.loads(data), consume=True
         )
         if mismatches:
             raise bodies.InvalidBody(f"icasdk found mismatches: {mismatches[:3]}")

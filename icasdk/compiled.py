@@ -4,11 +4,22 @@ A generic walker costs a few method calls per value; a 10,000-item page has
 hundreds of thousands of values. So, the first time a model reads a response,
 this module writes one Python function for it from its field declarations
 (like ``dataclasses`` writes ``__init__``): each field checked inline with the
-cheapest test that proves it valid, nested models built by their own compiled
-functions. Anything the inline test does not accept is handed to the field's
+cheapest test that proves it valid, and small nested models built inline too,
+so that an item with a few nested objects costs one call, not one per object.
+Anything an inline test does not accept is handed to the field's
 ``Type.convert``, the one authoritative check, which records the mismatch
 with its path. The fast path only ever says "valid" for values the generic
 path would accept too; the property tests compare the two.
+
+Paths are built only when a mismatch is recorded: the code carries the
+parts it would need (the caller's path, an array index, the keys inlined so
+far) and joins them on the slow branch alone.
+
+A builder writes its checked values (nested models, tuples for arrays) back
+into the dicts it is given before copying each into its model: a store into
+a dict costs far less than one into a model, which must go around the
+model's immutability. So builders own their input: ``schemas.from_response``
+hands them the client's freshly parsed documents, and a copy of anything else.
 
 Requests do not come here: users build few, small values, and the generic
 path gives them the friendlier handling (Python objects, typo detection).
@@ -21,47 +32,72 @@ import typing
 
 from icasdk import schemas
 
-_Builder = typing.Callable[[dict, tuple, list], "schemas.Model"]
-_ATTRIBUTE = "_compiled_builder"
+_Builder = typing.Callable[..., "schemas.Model"]
 _LOCK = threading.RLock()
-_COMPILING: typing.Set[type] = set()
-"""Models whose builder is being written (a cycle meets them again)."""
+_COMPILING: typing.Set[typing.Tuple[type, str]] = set()
+"""(model, variant attribute) pairs being written (a cycle meets them again)."""
+
+_INLINE_DEPTH = 3
+"""How many levels of nested models one function builds inline.
+
+Deeper models, and a model met again inside itself, get a call to their own
+function instead: the code stays small and a recursive definition finite.
+"""
 
 
-def builder_for(model: typing.Type[schemas.Model]) -> _Builder:
+class _Variant(typing.NamedTuple):
+    """One calling convention of the compiled builders."""
+
+    attribute: str
+    parameters: str
+    path: str
+    """The expression parts that make up the built value's path."""
+
+
+PLAIN = _Variant("_compiled_builder", "data, path, errors", "*path")
+"""``build(data, path, errors)``: a value at ``path``."""
+ARRAY_ITEM = _Variant(
+    "_compiled_item_builder", "data, base, index, errors", "*base, index"
+)
+"""``build(data, base, index, errors)``: item ``index`` of the array at
+``base``, so that an array of 10,000 models builds no path per item."""
+
+
+def builder_for(
+    model: typing.Type[schemas.Model], variant: _Variant = PLAIN
+) -> _Builder:
     """The compiled response builder of ``model``, made on first use.
 
-    Nested models are compiled first, so compiled code can call theirs
-    directly. A model met again while it is being compiled (a cycle in the
-    definition) gets a stand-in that waits for the real builder.
+    A model met again while it is being compiled (a cycle in the definition)
+    gets a stand-in that waits for the real builder.
     """
-    built = model.__dict__.get(_ATTRIBUTE)
+    built = model.__dict__.get(variant.attribute)
     if built is not None:
         return built
 
     with _LOCK:
-        if _ATTRIBUTE in model.__dict__:
-            return model.__dict__[_ATTRIBUTE]
+        if variant.attribute in model.__dict__:
+            return model.__dict__[variant.attribute]
 
-        def stand_in(data: dict, path: tuple, errors: list):
+        def stand_in(*arguments):
             # Reached by another thread while this one compiles: the lock
             # waits for the real builder (compiling holds it throughout).
             with _LOCK:
-                built = model.__dict__.get(_ATTRIBUTE)
+                built = model.__dict__.get(variant.attribute)
             if built is None or built is stand_in:
-                built = builder_for(model)
-            return built(data, path, errors)
+                built = builder_for(model, variant)
+            return built(*arguments)
 
-        setattr(model, _ATTRIBUTE, stand_in)
-        _COMPILING.add(model)
+        setattr(model, variant.attribute, stand_in)
+        _COMPILING.add((model, variant.attribute))
         try:
-            built = _compile(model)
+            built = _compile(model, variant)
         except BaseException:
-            delattr(model, _ATTRIBUTE)
+            delattr(model, variant.attribute)
             raise
         finally:
-            _COMPILING.discard(model)
-        setattr(model, _ATTRIBUTE, built)
+            _COMPILING.discard((model, variant.attribute))
+        setattr(model, variant.attribute, built)
         return built
 
 
@@ -81,23 +117,40 @@ class _Source:
         self.lines.append("    " * indent + text)
 
 
-def _compile(model: typing.Type[schemas.Model]) -> _Builder:
+class _Place(typing.NamedTuple):
+    """Where generated code stands: one model being built, at some depth."""
+
+    indent: int
+    level: int
+    """Nesting depth; names the level's variables (``o1``, ``v1``, ...)."""
+    data: str
+    """The variable holding the parsed dict of this model."""
+    path: typing.Tuple[str, ...]
+    """Expression parts of this model's path, joined only on the slow branch."""
+    chain: typing.Tuple[type, ...]
+    """The models being built inline around this one, outermost first."""
+
+    @property
+    def obj(self) -> str:
+        return f"o{self.level}"
+
+    @property
+    def value(self) -> str:
+        return f"v{self.level}"
+
+    def path_of(self, *keys: str) -> str:
+        return "(" + ", ".join((*self.path, *keys)) + ",)"
+
+
+def _compile(model: typing.Type[schemas.Model], variant: _Variant) -> _Builder:
     src = _Source()
-    cls = src.constant(model, "CLS")
-    src.add(0, "def build(data, path, errors):")
-    src.add(1, f"obj = NEW({cls})")
-    src.add(1, "UPDATE(obj, data)")
-    src.add(1, "present = 0")
-    for name, field in model.__fields__.items():
-        _field(src, name, field)
-    src.add(1, "if present != len(data):")
-    src.add(2, f"EXTRAS({cls}, obj, data, path, errors)")
-    src.add(1, "return obj")
+    src.add(0, f"def build({variant.parameters}):")
+    _model(src, model, _Place(1, 0, "data", (variant.path,), (model,)))
+    src.add(1, "return o0")
 
     namespace: typing.Dict[str, object] = {
         "NEW": dict.__new__,
         "UPDATE": dict.update,
-        "SET": dict.__setitem__,
         "MISSING": _MISSING,
         "EXTRAS": _extras,
         "missing": _missing,
@@ -111,99 +164,129 @@ def _compile(model: typing.Type[schemas.Model]) -> _Builder:
     return namespace["build"]  # type: ignore[return-value]
 
 
-def _field(src: _Source, name: str, field: schemas.Field) -> None:
-    key = repr(name)
-    kind = src.constant(field.type, "T")
-    src.add(1, f"v = data.get({key}, MISSING)")
-    src.add(1, "if v is MISSING:")
-    if field.required:
-        src.add(2, f"errors.append(missing(path, {key}))")
-    else:
-        src.add(2, "pass")
-    src.add(1, "else:")
-    src.add(2, "present += 1")
-    _check(src, 2, field.type, key, kind)
+def _model(src: _Source, model: typing.Type[schemas.Model], at: _Place) -> None:
+    """Code that leaves the model built from ``at.data`` in ``at.obj``.
+
+    Checked values that change (nested models, arrays as tuples) are written
+    back into the parsed dict, a cheap store, and the model is made from the
+    dict at the end with one copy.
+    """
+    cls = src.constant(model, "CLS")
+    absent = f"a{at.level}"
+    src.add(at.indent, f"{absent} = 0")
+    for name, field in model.__fields__.items():
+        key = repr(name)
+        src.add(at.indent, f"{at.value} = {at.data}.get({key}, MISSING)")
+        src.add(at.indent, f"if {at.value} is MISSING:")
+        # Counting the absent fields, not the present ones, keeps the
+        # common case (every field sent) to no counting at all.
+        src.add(at.indent + 1, f"{absent} += 1")
+        if field.required:
+            src.add(at.indent + 1, f"errors.append(missing({at.path_of()}, {key}))")
+        src.add(at.indent, "else:")
+        _check(src, at._replace(indent=at.indent + 1), field.type, key)
+    # Keys beyond the declared ones are the server's additions: kept, and
+    # checked as the model's extra-properties type.
+    src.add(at.indent, f"if len({at.data}) + {absent} != {len(model.__fields__)}:")
+    src.add(at.indent + 1, f"EXTRAS({cls}, {at.data}, {at.path_of()}, errors)")
+    src.add(at.indent, f"{at.obj} = NEW({cls})")
+    src.add(at.indent, f"UPDATE({at.obj}, {at.data})")
 
 
-def _check(
-    src: _Source, indent: int, kind: schemas.Type, key: str, kind_name: str
-) -> None:
-    """Code that accepts ``v`` when valid, else hands it to the generic check."""
-    slow = f"SET(obj, {key}, {kind_name}.convert(v, (*path, {key}), errors, False))"
-    test = _inline_test(src, kind)
+def _check(src: _Source, at: _Place, kind: schemas.Type, key: str) -> None:
+    """Code that accepts ``at.value`` when valid, else hands it to the generic check."""
+    v, data = at.value, at.data
+    kind_name = src.constant(kind, "T")
+    slow = f"{data}[{key}] = {kind_name}.convert({v}, {at.path_of(key)}, errors, False)"
+    test = _inline_test(src, kind, v)
     if test is not None:
-        src.add(indent, f"if not ({test}):")
-        src.add(indent + 1, slow)
+        src.add(at.indent, f"if not ({test}):")
+        src.add(at.indent + 1, slow)
         return
 
     if isinstance(kind, schemas.Ref):
         kind = kind.resolved
     if isinstance(kind, schemas.ModelType):
-        build = _nested_builder(src, kind.model)
-        src.add(indent, "if v.__class__ is dict:")
-        src.add(indent + 1, f"SET(obj, {key}, {build}(v, (*path, {key}), errors))")
-        src.add(indent, "elif v is not None:" if kind.nullable else "else:")
-        src.add(indent + 1, slow)
+        src.add(at.indent, f"if {v}.__class__ is dict:")
+        _nested(src, at._replace(indent=at.indent + 1), kind.model, key)
+        src.add(at.indent, f"elif {v} is not None:" if kind.nullable else "else:")
+        src.add(at.indent + 1, slow)
         return
 
     if isinstance(kind, schemas.Array):
-        _array(src, indent, kind, key, slow)
+        _array(src, at, kind, key, slow)
         return
 
-    src.add(indent, slow)
+    src.add(at.indent, slow)
 
 
-def _array(src: _Source, indent: int, kind: schemas.Array, key: str, slow: str) -> None:
+def _nested(
+    src: _Source, at: _Place, model: typing.Type[schemas.Model], key: str
+) -> None:
+    """Code that sets ``key`` to the nested model built from the dict in ``at.value``."""
+    if at.level + 1 <= _INLINE_DEPTH and model not in at.chain:
+        inner = _Place(
+            at.indent, at.level + 1, at.value, (*at.path, key), (*at.chain, model)
+        )
+        _model(src, model, inner)
+        src.add(at.indent, f"{at.data}[{key}] = {inner.obj}")
+        return
+    build = _nested_builder(src, model, PLAIN)
+    src.add(
+        at.indent, f"{at.data}[{key}] = {build}({at.value}, {at.path_of(key)}, errors)"
+    )
+
+
+def _array(src: _Source, at: _Place, kind: schemas.Array, key: str, slow: str) -> None:
     items = kind.items
     if isinstance(items, schemas.Ref):
         items = items.resolved
     constrained = kind.min_items is not None or kind.max_items is not None
     item_test = _inline_test(src, items, "x")
     if constrained or (item_test is None and not isinstance(items, schemas.ModelType)):
-        src.add(indent, slow)
+        src.add(at.indent, slow)
         return
 
-    src.add(indent, "if v.__class__ is list:")
+    v, data = at.value, at.data
+    src.add(at.indent, f"if {v}.__class__ is list:")
     if item_test is not None:
-        src.add(indent + 1, "for x in v:")
-        src.add(indent + 2, f"if not ({item_test}):")
-        src.add(indent + 3, slow)
-        src.add(indent + 3, "break")
-        src.add(indent + 1, "else:")
-        src.add(indent + 2, f"SET(obj, {key}, tuple(v))")
+        src.add(at.indent + 1, f"for x in {v}:")
+        src.add(at.indent + 2, f"if not ({item_test}):")
+        src.add(at.indent + 3, slow)
+        src.add(at.indent + 3, "break")
+        src.add(at.indent + 1, "else:")
+        src.add(at.indent + 2, f"{data}[{key}] = tuple({v})")
     else:
-        build = _nested_builder(src, items.model)
+        build = _nested_builder(src, items.model, ARRAY_ITEM)
         convert = src.constant(items, "T")
-        src.add(indent + 1, f"p = (*path, {key})")
+        src.add(at.indent + 1, f"p = {at.path_of(key)}")
         src.add(
-            indent + 1,
-            f"SET(obj, {key}, tuple([{build}(x, (*p, i), errors) if x.__class__ is dict "
-            f"else {convert}.convert(x, (*p, i), errors, False) for i, x in enumerate(v)]))",
+            at.indent + 1,
+            f"{data}[{key}] = tuple([{build}(x, p, i, errors) if x.__class__ is dict "
+            f"else {convert}.convert(x, (*p, i), errors, False) "
+            f"for i, x in enumerate({v})])",
         )
-    src.add(indent, "elif v is not None:" if kind.nullable else "else:")
-    src.add(indent + 1, slow)
+    src.add(at.indent, f"elif {v} is not None:" if kind.nullable else "else:")
+    src.add(at.indent + 1, slow)
 
 
-def _inline_test(
-    src: _Source, kind: schemas.Type, name: str = "v"
-) -> typing.Optional[str]:
+def _inline_test(src: _Source, kind: schemas.Type, name: str) -> typing.Optional[str]:
     """A Python expression true only for valid values of ``kind``, or None."""
     none_ok = f"{name} is None or " if kind.nullable else ""
     if isinstance(kind, schemas.String):
-        if kind.min_length or kind.max_length is not None or kind.pattern is not None:
-            return None
+        tests = [f"{name}.__class__ is str"]
         if kind.enum is not None:
-            values = src.constant(frozenset(kind.enum), "E")
-            return f"{none_ok}({name}.__class__ is str and {name} in {values})"
-        if kind.format == "uuid":
-            match = src.constant(schemas.is_uuid, "U")
-            return f"{none_ok}({name}.__class__ is str and {match}({name}))"
-        if kind.format == "date-time":
-            check = src.constant(schemas.is_date_time, "D")
-            return f"{none_ok}({name}.__class__ is str and {check}({name}))"
-        if kind.format in (None, "byte", "password", "email", "binary"):
-            return f"{none_ok}{name}.__class__ is str"
-        return None
+            tests.append(f"{name} in {src.constant(frozenset(kind.enum), 'E')}")
+        format_check = schemas.FORMAT_CHECKS.get(kind.format)  # type: ignore[arg-type]
+        if format_check is not None:
+            tests.append(f"{src.constant(format_check, 'F')}({name})")
+        low = f"{kind.min_length} <= " if kind.min_length else ""
+        high = f" <= {kind.max_length}" if kind.max_length is not None else ""
+        if low or high:
+            tests.append(f"{low}len({name}){high}")
+        if kind.pattern is not None:
+            tests.append(f"{src.constant(kind.pattern.search, 'P')}({name})")
+        return f"{none_ok}({' and '.join(tests)})"
     if isinstance(kind, schemas.Integer) and kind.enum is None:
         return f"{none_ok}({name}.__class__ is int and {kind.low} <= {name} <= {kind.high})"
     if isinstance(kind, schemas.Boolean):
@@ -211,19 +294,21 @@ def _inline_test(
     return None
 
 
-def _nested_builder(src: _Source, model: typing.Type[schemas.Model]) -> str:
-    """An expression calling ``model``'s builder, compiled now if need be.
+def _nested_builder(
+    src: _Source, model: typing.Type[schemas.Model], variant: _Variant
+) -> str:
+    """An expression naming ``model``'s builder, compiled now if need be.
 
     The compiled function itself when it is ready; inside a cycle of models
     still being compiled, a lookup of the class attribute at call time.
     """
     with _LOCK:
-        built = builder_for(model)
-        compiling = model in _COMPILING
+        built = builder_for(model, variant)
+        compiling = (model, variant.attribute) in _COMPILING
     if not compiling:
         return src.constant(built, "B")
     name = src.constant(model, "M")
-    return f"{name}.{_ATTRIBUTE}"
+    return f"{name}.{variant.attribute}"
 
 
 _MISSING = object()
@@ -233,12 +318,13 @@ def _missing(path: tuple, name: str) -> schemas.SchemaError:
     return schemas.SchemaError((*path, name), "required property is missing", True)
 
 
-def _extras(model, obj, data, path, errors) -> None:
+def _extras(model, data, path, errors) -> None:
     """Keys the model does not declare: checked as its extra-properties type."""
     additional = model.__additional__
+    if additional is None:
+        return
     for key, value in data.items():
-        if key in model.__fields__:
-            continue
-        if additional is not None:
-            value = additional.convert(value, (*path, key), errors, False)
-        dict.__setitem__(obj, key, value)
+        if key not in model.__fields__:
+            # Replaces the value of a key already there: the dict keeps its
+            # size, so iterating on is safe.
+            data[key] = additional.convert(value, (*path, key), errors, False)

@@ -66,15 +66,17 @@ _UUID_RE = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 # RFC 3339 date-time; any number of fraction digits (servers send nanoseconds).
+# re.ASCII: its digits are 0-9 only, not any script's (and matching is faster).
 _DATE_TIME_RE = re.compile(
-    r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)"
+    r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)", re.ASCII
 )
 # The same, with every field in range (days past 28 are checked by the calendar).
 _DATE_TIME_IN_RANGE_RE = re.compile(
     r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-3]):[0-5]\d"
-    r":[0-5]\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)"
+    r":[0-5]\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)",
+    re.ASCII,
 )
-_DATE_RE = re.compile(r"\d{4}-\d\d-\d\d")
+_DATE_RE = re.compile(r"\d{4}-\d\d-\d\d", re.ASCII)
 _URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*|/\S*")
 
 
@@ -247,14 +249,8 @@ class String(Type):
             errors.append(SchemaError(path, message, False))
             return
 
-        fmt = self.format
-        bad_format = (
-            (fmt == "uuid" and not _UUID_RE.fullmatch(value))
-            or (fmt == "date-time" and not is_date_time(value))
-            or (fmt == "date" and not _DATE_RE.fullmatch(value))
-            or (fmt == "uri" and not _URI_RE.fullmatch(value))
-        )
-        if bad_format:
+        format_check = FORMAT_CHECKS.get(self.format)  # type: ignore[arg-type]
+        if format_check is not None and not format_check(value):
             message = f"expected {self.expected}, got {shorten(value)}"
             errors.append(SchemaError(path, message, False))
 
@@ -312,6 +308,17 @@ def is_date_time(value: str) -> bool:
 
 is_uuid = _UUID_RE.fullmatch
 """True (a match) for a UUID string: 8-4-4-4-12 hex digits."""
+
+FORMAT_CHECKS: typing.Dict[str, typing.Callable[[str], object]] = {
+    "uuid": is_uuid,
+    "date-time": is_date_time,
+    "date": _DATE_RE.fullmatch,
+    "uri": _URI_RE.fullmatch,
+}
+"""The string formats that are checked, each with a test true for valid text.
+
+Other formats (``byte``, ``email``, ...) are documentation only: any string.
+"""
 
 
 def parse_date_time(value: str) -> typing.Union[datetime.datetime, str]:
@@ -1008,12 +1015,18 @@ def to_request_value(schema: Schema, value: object, path: Path = ()):
     return converted
 
 
-def from_response(schema: Schema, value: object) -> typing.Tuple[object, Errors]:
+def from_response(
+    schema: Schema, value: object, *, consume: bool = False
+) -> typing.Tuple[object, Errors]:
     """Build a value the server sent; never raises for data that mismatches.
 
     Returns the value (models keep every field, even mismatching ones) and the
     list of mismatches, each with its path. A value nested too deep for Python
     to walk raises ``ApiValueError``: there is nothing sensible to keep.
+
+    ``value`` is left as it was, unless ``consume=True`` hands it over: then
+    its dicts are reused while building, which saves copying each one, and
+    they are left changed. The client consumes the documents it parses.
     """
     errors: Errors = []
     # Building makes many objects and no cycles; the cyclic garbage collector
@@ -1022,6 +1035,8 @@ def from_response(schema: Schema, value: object) -> typing.Tuple[object, Errors]
     if collecting:
         gc.disable()
     try:
+        if not consume:
+            value = _copy_containers(value)
         converted = as_type(schema).convert(value, (), errors, False)
     except RecursionError:
         message = "the value is nested too deeply to read (a hostile or broken body?)"
@@ -1030,6 +1045,15 @@ def from_response(schema: Schema, value: object) -> typing.Tuple[object, Errors]
         if collecting:
             gc.enable()
     return converted, errors
+
+
+def _copy_containers(value: object) -> object:
+    """A copy of the plain dicts and lists in ``value``, for a builder to own."""
+    if value.__class__ is dict:
+        return {key: _copy_containers(item) for key, item in value.items()}
+    if value.__class__ is list:
+        return [_copy_containers(item) for item in value]
+    return value
 
 
 def dumps(value: object) -> bytes:

@@ -354,6 +354,27 @@ def test_malformed_date_time_string_is_refused(text):
         DataUpdateGroup(dataIds=["fil.1"], willBeArchivedAt=text)
 
 
+@pytest.mark.parametrize(
+    "text", ["\uff12\uff10\uff12\uff16-01-01T00:00:00Z", "2026-01-0\u0661T00:00:00Z"]
+)
+def test_date_time_digits_must_be_ascii(text):
+    """Digits of other scripts (fullwidth, Arabic-Indic) are no RFC 3339 digits."""
+    with pytest.raises(ApiValueError, match="RFC 3339"):
+        DataUpdateGroup(dataIds=["fil.1"], willBeArchivedAt=text)
+
+    data = {
+        "items": [
+            {
+                "id": UUID,
+                "request": {"dataId": "fil.1", "willBeArchivedAt": text},
+                "processing": {"status": "UPDATED"},
+            }
+        ]
+    }
+    _, errors = schemas.from_response(ProjectDataUpdateBatchItemPagedList, data)
+    assert [e.path for e in errors] == [("items", 0, "request", "willBeArchivedAt")]
+
+
 @pytest.mark.parametrize("text", ["nope", UUID[:-1], UUID + "0", UUID.replace("-", "")])
 def test_malformed_uuid_is_refused(text):
     """uuid strings must be 8-4-4-4-12 hex digits."""
@@ -485,9 +506,9 @@ def test_many_threads_reading_a_new_model_at_once_all_get_it_built(monkeypatch):
 
     real_compile = compiled._compile
 
-    def slow_compile(model):
+    def slow_compile(model, variant):
         time.sleep(0.2)  # hold the window in which other threads arrive
-        return real_compile(model)
+        return real_compile(model, variant)
 
     monkeypatch.setattr(compiled, "_compile", slow_compile)
 
