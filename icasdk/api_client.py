@@ -17,6 +17,7 @@ operation.
 from __future__ import annotations
 
 import collections
+import collections.abc
 import dataclasses
 import json
 import logging
@@ -146,7 +147,7 @@ class ApiClient:
         self.cookie = cookie
         self._transport = Transport(configuration)
         self._mismatches = _MismatchLog()
-        self._warned_plain_http = False
+        self._host_checked_for_http: typing.Optional[str] = None
 
     def __enter__(self) -> ApiClient:
         return self
@@ -265,17 +266,17 @@ class ApiClient:
         headers.update((p.name, _param_text(value)) for p, value in header_values)
 
         url = self.configuration.host + path + (f"?{query}" if query else "")
-        if credentials and not self._warned_plain_http:
-            self._warn_if_plain_http(url)
+        if credentials and self.configuration.host != self._host_checked_for_http:
+            self._warn_if_plain_http(self.configuration.host)
         return Request(operation.method.upper(), url, headers, payload)
 
-    def _warn_if_plain_http(self, url: str) -> None:
-        """Warn once when credentials would cross a network unencrypted."""
-        parts = urllib.parse.urlsplit(url)
+    def _warn_if_plain_http(self, host: str) -> None:
+        """Warn, once per host, when credentials would cross a network unencrypted."""
+        self._host_checked_for_http = host
+        parts = urllib.parse.urlsplit(host)
         if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
             return
 
-        self._warned_plain_http = True
         message = (
             f"sending credentials over plain HTTP to {parts.hostname!r}: anyone on "
             "the network can read them; use an https:// host"
@@ -296,10 +297,12 @@ class ApiClient:
         each with its path (``['path_params']['batchId']``).
         """
         label = f"{location}_params"
-        declared = {param.name: param for param in operation.parameters_in(location)}
+        declared = operation.parameters_in(location)
         if given is None:
             given = {}
-        if not isinstance(given, typing.Mapping):
+        if given.__class__ is not dict and not isinstance(
+            given, collections.abc.Mapping
+        ):
             message = (
                 f"expected a mapping of parameter names to values, got {shorten(given)}"
             )
@@ -456,7 +459,7 @@ class ApiClient:
     ) -> typing.Any:
         """The built value; mismatches logged, raised or ignored per the setting."""
         try:
-            value, errors = schemas.from_response(schema, document)
+            value, errors = schemas.from_response(schema, document, consume=True)
         except exceptions.ApiValueError as err:  # nested too deeply to build
             raise exceptions.response_error(err.errors, response) from None
         mode = self.configuration.response_validation
@@ -570,9 +573,9 @@ def _render_query(values: typing.List[typing.Tuple[Parameter, typing.Any]]) -> s
     for param, value in values:
         if isinstance(value, (list, tuple)) and param.explode:
             pairs.extend((param.name, _param_text(item)) for item in value)
-        elif isinstance(value, typing.Mapping) and param.explode:
+        elif isinstance(value, collections.abc.Mapping) and param.explode:
             pairs.extend((key, _param_text(item)) for key, item in value.items())
-        elif isinstance(value, typing.Mapping):
+        elif isinstance(value, collections.abc.Mapping):
             flat = [_param_text(part) for pair in value.items() for part in pair]
             pairs.append((param.name, ",".join(flat)))
         else:
@@ -623,10 +626,10 @@ def _encode_body(value: typing.Any, content_type: str) -> typing.Tuple[bytes, st
     media = media_type(content_type)
     if is_json(media):
         return schemas.dumps(value), content_type
-    if media == FORM and isinstance(value, typing.Mapping):
+    if media == FORM and isinstance(value, collections.abc.Mapping):
         pairs = [(key, _param_text(item)) for key, item in value.items()]
         return urllib.parse.urlencode(pairs).encode("ascii"), content_type
-    if media == MULTIPART and isinstance(value, typing.Mapping):
+    if media == MULTIPART and isinstance(value, collections.abc.Mapping):
         parts = {
             key: item if isinstance(item, bytes) else _param_text(item)
             for key, item in value.items()
@@ -721,7 +724,7 @@ def _decode_problem(
         return document
 
     try:
-        problem, errors = schemas.from_response(schema, document)
+        problem, errors = schemas.from_response(schema, document, consume=True)
     except exceptions.ApiValueError:  # nested too deeply to build
         return None
     if errors:

@@ -72,9 +72,20 @@ class Operation:
     security: typing.Tuple[str, ...]
     """Names of the security schemes that may authorize it, in preference order."""
 
-    def parameters_in(self, location: str) -> typing.Tuple[Parameter, ...]:
-        """The declared parameters that travel in ``location``."""
-        return tuple(p for p in self.parameters if p.location == location)
+    _by_location: typing.Mapping[str, typing.Mapping[str, Parameter]] = (
+        dataclasses.field(init=False, repr=False, compare=False)
+    )
+    """Parameters by location and name, made once: every call looks them up."""
+
+    def __post_init__(self) -> None:
+        by_location: typing.Dict[str, typing.Dict[str, Parameter]] = {}
+        for param in self.parameters:
+            by_location.setdefault(param.location, {})[param.name] = param
+        object.__setattr__(self, "_by_location", by_location)
+
+    def parameters_in(self, location: str) -> typing.Mapping[str, Parameter]:
+        """The declared parameters that travel in ``location``, by name."""
+        return self._by_location.get(location, {})
 
     def response_for(self, status: int) -> typing.Optional[Response]:
         """The declared response for a status: exact code, then ``NXX``, then default."""

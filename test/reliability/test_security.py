@@ -425,6 +425,31 @@ def test_credentials_over_plain_http_off_loopback_are_warned_about(caplog):
     assert _insecure_warnings(caplog.records, caught)
 
 
+def test_the_plain_http_warning_comes_once_per_host(caplog):
+    """Every call to the host is not warned about again; a new host is."""
+    with RawServer(lambda r: Raw.json(200, {"items": []})) as proxy:
+        configuration = icasdk.Configuration(
+            host="http://ica.example.test/ica/rest",
+            api_key={"ApiKeyAuth": API_KEY},
+            proxy=proxy.origin,
+            retries=0,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with icasdk.ApiClient(configuration) as client:
+                api = ProjectDataUpdateBatchApi(client)
+                path_params = {"projectId": PROJECT_ID, "batchId": BATCH_ID}
+                for _ in range(3):
+                    api.get_project_data_update_batch_items(path_params=path_params)
+                assert len(_insecure_warnings([], caught)) == 1
+
+                configuration.host = "http://other.example.test/ica/rest"
+                api.get_project_data_update_batch_items(path_params=path_params)
+
+    warned = _insecure_warnings([], caught)
+    assert len(warned) == 2 and "other.example.test" in warned[1]
+
+
 def test_plain_http_on_loopback_draws_no_warning(caplog):
     """The emulator on 127.0.0.1 over plain HTTP is no cause for a warning."""
     caplog.set_level(logging.WARNING)
