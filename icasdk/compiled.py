@@ -176,15 +176,13 @@ def _model(src: _Source, model: typing.Type[schemas.Model], at: _Place) -> None:
     src.add(at.indent, f"{absent} = 0")
     for name, field in model.__fields__.items():
         key = repr(name)
-        src.add(at.indent, f"{at.value} = {at.data}.get({key}, MISSING)")
-        src.add(at.indent, f"if {at.value} is MISSING:")
-        # Counting the absent fields, not the present ones, keeps the
-        # common case (every field sent) to no counting at all.
-        src.add(at.indent + 1, f"{absent} += 1")
+        # Counting the absent fields, not the present ones, keeps the common
+        # case (every field sent) to no counting at all.
+        when_missing = [f"{absent} += 1"]
         if field.required:
-            src.add(at.indent + 1, f"errors.append(missing({at.path_of()}, {key}))")
-        src.add(at.indent, "else:")
-        _check(src, at._replace(indent=at.indent + 1), field.type, key)
+            when_missing.append(f"errors.append(missing({at.path_of()}, {key}))")
+        src.add(at.indent, f"{at.value} = {at.data}.get({key}, MISSING)")
+        _check(src, at, field.type, key, when_missing)
     # Keys beyond the declared ones are the server's additions: kept, and
     # checked as the model's extra-properties type.
     src.add(at.indent, f"if len({at.data}) + {absent} != {len(model.__fields__)}:")
@@ -193,31 +191,50 @@ def _model(src: _Source, model: typing.Type[schemas.Model], at: _Place) -> None:
     src.add(at.indent, f"UPDATE({at.obj}, {at.data})")
 
 
-def _check(src: _Source, at: _Place, kind: schemas.Type, key: str) -> None:
-    """Code that accepts ``at.value`` when valid, else hands it to the generic check."""
+def _check(
+    src: _Source,
+    at: _Place,
+    kind: schemas.Type,
+    key: str,
+    when_missing: typing.List[str],
+) -> None:
+    """Code that accepts ``at.value`` when valid, else hands it to the generic check.
+
+    The value is ``MISSING`` when the key is absent. A valid value is tested
+    first, so the common case pays for no absence test; ``when_missing``
+    runs only once a value has failed its test.
+    """
     v, data = at.value, at.data
     kind_name = src.constant(kind, "T")
     slow = f"{data}[{key}] = {kind_name}.convert({v}, {at.path_of(key)}, errors, False)"
+
+    def missing_else_slow(indent: int, first: str, last: str) -> None:
+        src.add(indent, f"{first} {v} is MISSING:")
+        for line in when_missing:
+            src.add(indent + 1, line)
+        src.add(indent, last)
+        src.add(indent + 1, slow)
+
     test = _inline_test(src, kind, v)
     if test is not None:
         src.add(at.indent, f"if not ({test}):")
-        src.add(at.indent + 1, slow)
+        missing_else_slow(at.indent + 1, "if", "else:")
         return
 
     if isinstance(kind, schemas.Ref):
         kind = kind.resolved
+    not_null = f"elif {v} is not None:" if kind.nullable else "else:"
     if isinstance(kind, schemas.ModelType):
-        src.add(at.indent, f"if {v}.__class__ is dict:")
+        src.add(at.indent, f"if type({v}) is dict:")
         _nested(src, at._replace(indent=at.indent + 1), kind.model, key)
-        src.add(at.indent, f"elif {v} is not None:" if kind.nullable else "else:")
-        src.add(at.indent + 1, slow)
+        missing_else_slow(at.indent, "elif", not_null)
         return
 
-    if isinstance(kind, schemas.Array):
-        _array(src, at, kind, key, slow)
+    if isinstance(kind, schemas.Array) and _array(src, at, kind, key, slow):
+        missing_else_slow(at.indent, "elif", not_null)
         return
 
-    src.add(at.indent, slow)
+    missing_else_slow(at.indent, "if", "else:")
 
 
 def _nested(
@@ -237,18 +254,18 @@ def _nested(
     )
 
 
-def _array(src: _Source, at: _Place, kind: schemas.Array, key: str, slow: str) -> None:
+def _array(src: _Source, at: _Place, kind: schemas.Array, key: str, slow: str) -> bool:
+    """The ``if`` branch for a list checked inline; False if none is written."""
     items = kind.items
     if isinstance(items, schemas.Ref):
         items = items.resolved
     constrained = kind.min_items is not None or kind.max_items is not None
     item_test = _inline_test(src, items, "x")
     if constrained or (item_test is None and not isinstance(items, schemas.ModelType)):
-        src.add(at.indent, slow)
-        return
+        return False
 
     v, data = at.value, at.data
-    src.add(at.indent, f"if {v}.__class__ is list:")
+    src.add(at.indent, f"if type({v}) is list:")
     if item_test is not None:
         src.add(at.indent + 1, f"for x in {v}:")
         src.add(at.indent + 2, f"if not ({item_test}):")
@@ -256,25 +273,25 @@ def _array(src: _Source, at: _Place, kind: schemas.Array, key: str, slow: str) -
         src.add(at.indent + 3, "break")
         src.add(at.indent + 1, "else:")
         src.add(at.indent + 2, f"{data}[{key}] = tuple({v})")
-    else:
-        build = _nested_builder(src, items.model, ARRAY_ITEM)
-        convert = src.constant(items, "T")
-        src.add(at.indent + 1, f"p = {at.path_of(key)}")
-        src.add(
-            at.indent + 1,
-            f"{data}[{key}] = tuple([{build}(x, p, i, errors) if x.__class__ is dict "
-            f"else {convert}.convert(x, (*p, i), errors, False) "
-            f"for i, x in enumerate({v})])",
-        )
-    src.add(at.indent, f"elif {v} is not None:" if kind.nullable else "else:")
-    src.add(at.indent + 1, slow)
+        return True
+
+    build = _nested_builder(src, items.model, ARRAY_ITEM)
+    convert = src.constant(items, "T")
+    src.add(at.indent + 1, f"p = {at.path_of(key)}")
+    src.add(
+        at.indent + 1,
+        f"{data}[{key}] = tuple([{build}(x, p, i, errors) if type(x) is dict "
+        f"else {convert}.convert(x, (*p, i), errors, False) "
+        f"for i, x in enumerate({v})])",
+    )
+    return True
 
 
 def _inline_test(src: _Source, kind: schemas.Type, name: str) -> typing.Optional[str]:
     """A Python expression true only for valid values of ``kind``, or None."""
     none_ok = f"{name} is None or " if kind.nullable else ""
     if isinstance(kind, schemas.String):
-        tests = [f"{name}.__class__ is str"]
+        tests = [f"type({name}) is str"]
         if kind.enum is not None:
             tests.append(f"{name} in {src.constant(frozenset(kind.enum), 'E')}")
         format_check = schemas.FORMAT_CHECKS.get(kind.format)  # type: ignore[arg-type]
@@ -288,9 +305,9 @@ def _inline_test(src: _Source, kind: schemas.Type, name: str) -> typing.Optional
             tests.append(f"{src.constant(kind.pattern.search, 'P')}({name})")
         return f"{none_ok}({' and '.join(tests)})"
     if isinstance(kind, schemas.Integer) and kind.enum is None:
-        return f"{none_ok}({name}.__class__ is int and {kind.low} <= {name} <= {kind.high})"
+        return f"{none_ok}(type({name}) is int and {kind.low} <= {name} <= {kind.high})"
     if isinstance(kind, schemas.Boolean):
-        return f"{none_ok}{name}.__class__ is bool"
+        return f"{none_ok}type({name}) is bool"
     return None
 
 
