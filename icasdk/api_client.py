@@ -109,6 +109,10 @@ def _declared_schema(
 # The client
 
 
+_NOTHING = object()
+"""A setting no configuration holds: what nothing was made from yet."""
+
+
 class InsecureCredentialsWarning(UserWarning):
     """Credentials are about to be sent unencrypted to a host off this machine."""
 
@@ -148,6 +152,12 @@ class ApiClient:
         self._transport = Transport(configuration)
         self._mismatches = _MismatchLog()
         self._host_checked_for_http: typing.Optional[str] = None
+        # What _urllib3_timeout and _retry_policy made last, from which settings.
+        self._last_timeout: typing.Tuple[object, typing.Any] = (_NOTHING, None)
+        self._last_retry_policy: typing.Tuple[tuple, typing.Any] = (
+            (_NOTHING, _NOTHING),
+            None,
+        )
 
     def __enter__(self) -> ApiClient:
         return self
@@ -209,7 +219,7 @@ class ApiClient:
             timeout = self.configuration.timeout
 
         response = self._send_handling_retries(
-            request, timeout=urllib3_timeout(timeout), stream=stream
+            request, timeout=self._urllib3_timeout(timeout), stream=stream
         )
         return self._read_response(
             operation,
@@ -340,15 +350,40 @@ class ApiClient:
             checked.append((param, value))
         return checked
 
+    # -- settings read on every call ------------------------------------------
+
+    def _urllib3_timeout(self, setting: typing.Any) -> urllib3.Timeout:
+        """The urllib3 ``Timeout`` for a timeout setting.
+
+        The last one made is kept: nearly every call has the configuration's
+        own setting, the same object each time. A list may change in place,
+        so it is converted afresh.
+        """
+        last_setting, last = self._last_timeout
+        if setting is last_setting and not isinstance(setting, list):
+            return last
+        converted = urllib3_timeout(setting)
+        self._last_timeout = (setting, converted)
+        return converted
+
+    def _retry_policy(self) -> RetryPolicy:
+        """The configuration's retry policy; kept while its settings stay the same."""
+        retries = self.configuration.retries
+        factor = self.configuration.retry_backoff_factor
+        (last_retries, last_factor), last = self._last_retry_policy
+        if retries is last_retries and factor is last_factor:
+            return last
+        policy = RetryPolicy.from_setting(retries, factor)
+        self._last_retry_policy = ((retries, factor), policy)
+        return policy
+
     # -- the retry layer ------------------------------------------------------
 
     def _send_handling_retries(
         self, request: Request, *, timeout: urllib3.Timeout, stream: bool
     ) -> urllib3.HTTPResponse:
         """Send ``request``, retrying failed attempts as the retry policy allows."""
-        policy = RetryPolicy.from_setting(
-            self.configuration.retries, self.configuration.retry_backoff_factor
-        )
+        policy = self._retry_policy()
         while True:
             attempt = len(policy.history) + 1
             started = time.perf_counter()

@@ -29,6 +29,7 @@ into the ``ApiException`` subclass for its status.
 
 from __future__ import annotations
 
+import collections.abc
 import typing
 
 # How much of a rejected value a message shows before shortening it.
@@ -245,7 +246,7 @@ def _describe_problem(
     parts = (_field_text(part) for part in (title, detail) if part)
     text = ": ".join(parts)
     parameters = problem.get("parameters")
-    if isinstance(parameters, typing.Mapping) and parameters:
+    if isinstance(parameters, collections.abc.Mapping) and parameters:
         shown = ", ".join(
             f"{_field_text(key)}={shorten(value, MAX_SHOWN_FIELD)}"
             for key, value in list(parameters.items())[:20]

@@ -18,6 +18,7 @@ Attributes in snake_case give typed values (``datetime``, ``uuid.UUID``).
 
 from __future__ import annotations
 
+import collections.abc
 import datetime
 import gc
 import json
@@ -518,7 +519,7 @@ class Map(Type):
         return f"a mapping of strings to {_plural(self.values.expected)}"
 
     def _convert(self, value, path, errors, request):
-        if not isinstance(value, typing.Mapping):
+        if not isinstance(value, collections.abc.Mapping):
             return self._type_error(value, path, errors)
 
         convert = self.values.convert
@@ -596,7 +597,7 @@ class ModelType(Type):
             return value
         if value.__class__ is dict and not request:
             return builder_for(model)(value, path, errors)
-        if not isinstance(value, typing.Mapping):
+        if not isinstance(value, collections.abc.Mapping):
             return self._type_error(value, path, errors)
         if request:
             value = model._resolve_keys(value, path, errors, from_keywords=False)
@@ -632,7 +633,7 @@ def _freeze_json(value, path: Path, errors: Errors, request: bool):
         return value
     if cls in (str, int, float, bool) or value is None:
         return value
-    if isinstance(value, typing.Mapping):
+    if isinstance(value, collections.abc.Mapping):
         out = {}
         for key, item in value.items():
             if key.__class__ is not str:
@@ -776,7 +777,7 @@ class Model(FrozenDict):
 
         errors: Errors = []
         if args:
-            if not isinstance(args[0], typing.Mapping):
+            if not isinstance(args[0], collections.abc.Mapping):
                 message = f"expected a mapping of properties, got {_describe(args[0])}"
                 raise validation_error([SchemaError((), message, True)], cls.__name__)
             given = args[0]
@@ -855,7 +856,7 @@ class Model(FrozenDict):
             message = f"{cls.__name__} allows no extra properties, got _extra"
             errors.append(SchemaError((), message, True))
             return {}
-        if not isinstance(extra, typing.Mapping):
+        if not isinstance(extra, collections.abc.Mapping):
             message = f"expected a mapping for _extra, got {_describe(extra)}"
             errors.append(SchemaError((), message, True))
             return {}

@@ -24,6 +24,7 @@ change, and models are built once per group and batch, never per row.
 
 from __future__ import annotations
 
+import collections.abc
 import logging
 import re
 import typing
@@ -269,7 +270,7 @@ def _check_fields(
 
 def _is_tag_list(value: typing.Any) -> bool:
     """True for an iterable that is not a string, bytes or a mapping."""
-    if isinstance(value, (str, bytes, typing.Mapping)):
+    if isinstance(value, (str, bytes, collections.abc.Mapping)):
         return False
     try:
         iter(value)
@@ -303,7 +304,7 @@ def _given(value: typing.Any) -> str:
         return f"the string {shorten(value)}"
     name = type(value).__name__
     article = "an" if name[:1].lower() in "aeiou" else "a"
-    if isinstance(value, typing.Sized) and len(value) > MAX_PROBLEMS_SHOWN:
+    if isinstance(value, collections.abc.Sized) and len(value) > MAX_PROBLEMS_SHOWN:
         return f"{article} {name} of {len(value):,} items"
     return f"{article} {name} {shorten(value)}"
 

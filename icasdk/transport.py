@@ -19,6 +19,10 @@ from icasdk.configuration import Configuration, Timeout, redact_url
 
 log = logging.getLogger(__name__)
 
+_NO_RETRIES = urllib3.Retry(total=False, redirect=False)
+"""urllib3 makes no retry or redirect of its own. Passing ``retries=False``
+would say the same, but urllib3 builds a new ``Retry`` from it on every call."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Request:
@@ -142,7 +146,7 @@ class Transport:
             pool_timeout=_pool_wait(timeout),
             preload_content=preload_content,
             redirect=False,
-            retries=False,
+            retries=_NO_RETRIES,
         )
         return typing.cast("urllib3.HTTPResponse", response)
 

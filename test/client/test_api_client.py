@@ -626,6 +626,22 @@ def test_retry_count_and_backoff_are_settings(server, make_client):
     assert len(server.requests) == 2
 
 
+def test_retry_settings_changed_between_calls_apply_to_the_next(server, make_client):
+    """The client keeps its retry policy only while the settings stay the same."""
+    server.reply(Reply(503, b"", content_type=None))
+    client = make_client(retries=0)
+    api = ProjectDataUpdateBatchApi(client)
+    with pytest.raises(icasdk.ServiceException):
+        _get_batch(api)
+    assert len(server.requests) == 1
+
+    client.configuration.retries = 2
+    client.configuration.retry_backoff_factor = 0.001
+    with pytest.raises(icasdk.ServiceException):
+        _get_batch(api)
+    assert len(server.requests) == 1 + 3
+
+
 def test_post_is_not_retried_on_503(server, api, sleep):
     """A POST that got a 503 may have been acted on: it is not sent again."""
     server.reply(Reply(503, b"", content_type=None), Reply(201, batch_body()))
@@ -735,6 +751,25 @@ def test_timeout_per_call_as_number_or_pair(server, make_client, timeout):
 
     with pytest.raises(icasdk.ApiTimeoutError):
         _get_batch(api, timeout=timeout)
+
+
+def test_timeout_changed_between_calls_applies_to_the_next(server, make_client):
+    """A new timeout setting, or a list changed in place, is used by the next call."""
+    server.reply(Reply(200, batch_body(), delay=0.3))
+    pair = [5.0, 5.0]
+    client = make_client(retries=0, timeout=pair)
+    api = ProjectDataUpdateBatchApi(client)
+    assert _get_batch(api).status == 200
+
+    pair[1] = 0.05
+    with pytest.raises(icasdk.ApiTimeoutError):
+        _get_batch(api)
+
+    client.configuration.timeout = 5.0
+    assert _get_batch(api).status == 200
+    client.configuration.timeout = 0.05
+    with pytest.raises(icasdk.ApiTimeoutError):
+        _get_batch(api)
 
 
 def test_bad_timeout_is_refused(server, api):
