@@ -61,13 +61,13 @@ class Sizes:
     import_runs: int = 11
     page_small: int = 1_000
     page_large: int = 10_000
-    parse_repeats_small: int = 5
+    parse_repeats_small: int = 15
     parse_repeats_large: int = 2
     call_page_items: int = 1_000
-    call_page_repeats: int = 7
-    call_small_repeats: int = 41
+    call_page_repeats: int = 15
+    call_small_repeats: int = 201
     create_ids: int = 10_000
-    create_repeats: int = 3
+    create_repeats: int = 5
     paging_total: int = 100_000
     paging_base: int = 10_000
     paging_page_size: int = 1_000
