@@ -180,7 +180,10 @@ class TextLines:
         return self
 
     def __next__(self) -> str:
-        line = self._read(self._text.readline, MAX_LINE_CHARS + 2)
+        try:  # not through _read: one call less on each of many lines
+            line = self._text.readline(MAX_LINE_CHARS + 2)
+        except OSError as err:
+            raise self._unreadable(err) from None
         if not line:
             raise StopIteration
         self.number += 1
@@ -204,8 +207,11 @@ class TextLines:
         try:
             return read(size)
         except OSError as err:
-            msg = f"cannot be read: {err.strerror or err}"
-            raise ManifestError(msg, self.source, self.number + 1) from None
+            raise self._unreadable(err) from None
+
+    def _unreadable(self, err: OSError) -> ManifestError:
+        msg = f"cannot be read: {err.strerror or err}"
+        return ManifestError(msg, self.source, self.number + 1)
 
 
 class _Prefixed(io.RawIOBase):
@@ -293,6 +299,7 @@ def _read_rows(reader, source: str) -> Manifest:
 
     rows: typing.List[Row] = []
     parse = _CellParser(source)
+    parsed = parse.cache  # looked up here first: most rows repeat a set of cells
     width = len(header)
     # A missing tag column reads the always-empty cell after the last column.
     tag_cells = operator.itemgetter(*(width if at is None else at for at in tags_at))
@@ -310,7 +317,11 @@ def _read_rows(reader, source: str) -> Manifest:
             continue
 
         cells += [""] * (width + 1 - len(cells))
-        rows.append((cells[id_at].strip(), parse(tag_cells(cells), line), line))
+        tags = tag_cells(cells)
+        changes = parsed.get(tags)
+        if changes is None:
+            changes = parse(tags, line)
+        rows.append((cells[id_at].strip(), changes, line))
 
     if not rows:
         msg = (

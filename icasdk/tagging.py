@@ -560,10 +560,18 @@ def _merge_rows(rows):
     count = 0
     for index, row in enumerate(rows):
         count += 1
-        parts = _row_parts(index, row, problems)
-        if parts is None:
-            continue
-        data_id, given, line = parts
+        if (
+            type(row) is tuple
+            and len(row) == 3
+            and type(row[0]) is str
+            and (type(row[2]) is int or row[2] is None)
+        ):
+            data_id, given, line = row  # a manifest's row: no closer look needed
+        else:
+            parts = _row_parts(index, row, problems)
+            if parts is None:
+                continue
+            data_id, given, line = parts
         try:
             change = checked.get(given)
             hashable = True
