@@ -503,10 +503,13 @@ def plan_tag_updates(
     by_change: typing.Dict[TagChanges, ChangeGroup] = {}
     verdicts: typing.Dict[TagChanges, typing.Tuple[TagChanges, TagChanges, str]] = {}
     well_formed = DATA_ID.fullmatch
+    last_change, verdict = None, None
     for data_id, change in changes.items():
-        verdict = verdicts.get(change)
-        if verdict is None:
-            verdict = verdicts[change] = _judge(change)
+        if change is not last_change:  # runs of ids share one change: no hashing
+            verdict = verdicts.get(change)
+            if verdict is None:
+                verdict = verdicts[change] = _judge(change)
+            last_change = change
         key, sent, problem = verdict
         if well_formed(data_id) is None:
             problem = data_id_problem(data_id)
@@ -558,6 +561,8 @@ def _merge_rows(rows):
     checked: typing.Dict[typing.Any, TagChanges] = {}
     problems = _Problems()
     count = 0
+    last_given: typing.Any = None
+    last_change: typing.Optional[TagChanges] = None
     for index, row in enumerate(rows):
         count += 1
         if (
@@ -572,18 +577,23 @@ def _merge_rows(rows):
             if parts is None:
                 continue
             data_id, given, line = parts
-        try:
-            change = checked.get(given)
-            hashable = True
-        except TypeError:  # lists instead of tuples, or a dict
-            change, hashable = None, False
-        if change is None:
-            change, found, wrong_type = _check_change(given)
+        if given is last_given:
+            change = last_change  # a run of rows sharing one TagChanges: no hashing
+        else:
+            try:
+                change = checked.get(given)
+                hashable = True
+            except TypeError:  # lists instead of tuples, or a dict
+                change, hashable = None, False
             if change is None:
-                problems.add(_row_name(index, data_id, line), found, wrong_type)
-                continue
-            if hashable:
-                checked[given] = change
+                change, found, wrong_type = _check_change(given)
+                if change is None:
+                    problems.add(_row_name(index, data_id, line), found, wrong_type)
+                    continue
+                if hashable:
+                    checked[given] = change
+            if hashable:  # only then can it not have changed by the next row
+                last_given, last_change = given, change
         if problems.total:
             continue  # only looking for more problems now: nothing will be planned
 

@@ -167,6 +167,37 @@ def test_lists_instead_of_tuples_are_accepted():
     assert plan.groups[0].changes == TagChanges(("a",))
 
 
+def test_one_change_changed_in_place_between_rows_is_read_afresh_each_row():
+    """Rows reusing one mutable change object each keep the tags they had."""
+    given = TagChanges(["a=1"], [], [], [])
+    first, second = new_id(), new_id()
+
+    def rows():
+        yield first, given, 1
+        given.add_user_tags[:] = ["b=2"]
+        yield second, given, 2
+
+    plan = plan_tag_updates(rows())
+
+    assert plan.changes_of(first) == TagChanges(("a=1",))
+    assert plan.changes_of(second) == TagChanges(("b=2",))
+
+
+def test_runs_of_rows_sharing_a_change_are_grouped_and_merged():
+    """The same TagChanges object on many rows, with repeats, plans as equal ones do."""
+    ids = [new_id() for _ in range(5)]
+    rows = [(data_id, ADD_A, n) for n, data_id in enumerate(ids)]
+    rows += [(ids[0], ADD_B, 9), (ids[1], ADD_A, 10)]
+
+    plan = plan_tag_updates(rows)
+
+    assert plan.changes_of(ids[0]) == TagChanges(("a=1", "b=2"))
+    assert {data_id: plan.changes_of(data_id) for data_id in ids[1:]} == dict.fromkeys(
+        ids[1:], ADD_A
+    )
+    assert sorted(len(group.data_ids) for group in plan.groups) == [1, 4]
+
+
 @pytest.mark.parametrize(
     "tag, problem",
     [
