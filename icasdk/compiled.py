@@ -30,8 +30,6 @@ from __future__ import annotations
 import threading
 import typing
 
-from icasdk import schemas
-
 _Builder = typing.Callable[..., "schemas.Model"]
 _LOCK = threading.RLock()
 _COMPILING: typing.Set[typing.Tuple[type, str]] = set()
@@ -345,3 +343,9 @@ def _extras(model, data, path, errors) -> None:
             # Replaces the value of a key already there: the dict keeps its
             # size, so iterating on is safe.
             data[key] = additional.convert(value, (*path, key), errors, False)
+
+
+# Last, not first: ``schemas`` imports ``builder_for`` from here when it is
+# loaded, so this module must have defined it by then, whichever of the two
+# a program imports first. Everything here uses ``schemas`` only when called.
+from icasdk import schemas  # noqa: E402

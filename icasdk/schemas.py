@@ -72,8 +72,9 @@ _DATE_TIME_RE = re.compile(
     r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)", re.ASCII
 )
 # The same, with every field in range (days past 28 are checked by the calendar).
+# Year 0000 is refused whatever the day: Python's dates start at year 1.
 _DATE_TIME_IN_RANGE_RE = re.compile(
-    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-3]):[0-5]\d"
+    r"(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt](?:[01]\d|2[0-3]):[0-5]\d"
     r":[0-5]\d(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):?[0-5]\d)",
     re.ASCII,
 )
@@ -307,13 +308,24 @@ def is_date_time(value: str) -> bool:
     return isinstance(parse_date_time(value), datetime.datetime)
 
 
+def is_date(value: str) -> bool:
+    """True for a full date (YYYY-MM-DD) that is on the calendar."""
+    if not _DATE_RE.fullmatch(value):
+        return False
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 is_uuid = _UUID_RE.fullmatch
 """True (a match) for a UUID string: 8-4-4-4-12 hex digits."""
 
 FORMAT_CHECKS: typing.Dict[str, typing.Callable[[str], object]] = {
     "uuid": is_uuid,
     "date-time": is_date_time,
-    "date": _DATE_RE.fullmatch,
+    "date": is_date,
     "uri": _URI_RE.fullmatch,
 }
 """The string formats that are checked, each with a test true for valid text.
@@ -1028,6 +1040,9 @@ def from_response(
     ``value`` is left as it was, unless ``consume=True`` hands it over: then
     its dicts are reused while building, which saves copying each one, and
     they are left changed. The client consumes the documents it parses.
+    Consume only a document as ``json.loads`` returns it, where no dict or
+    list appears twice: a dict met a second time has already been built
+    into, so it would be taken as it now is, not checked again.
     """
     errors: Errors = []
     # Building makes many objects and no cycles; the cyclic garbage collector
@@ -1049,11 +1064,28 @@ def from_response(
 
 
 def _copy_containers(value: object) -> object:
-    """A copy of the plain dicts and lists in ``value``, for a builder to own."""
-    if value.__class__ is dict:
+    """A copy of ``value`` in which builders may change any dict they reach.
+
+    Every mapping but a model becomes a new dict and every list or tuple a
+    new one of its kind, at every depth, so that no dict of the caller's is
+    reachable: a dict inside a tuple or an ``OrderedDict`` would otherwise be
+    built into, as a plain one is. Models are immutable, so they are kept.
+    """
+    cls = value.__class__
+    if cls is dict:
         return {key: _copy_containers(item) for key, item in value.items()}
-    if value.__class__ is list:
+    if cls is list:
         return [_copy_containers(item) for item in value]
+    if cls is tuple:
+        return tuple([_copy_containers(item) for item in value])
+    if isinstance(value, (str, bytes, int, float, Model)) or value is None:
+        return value
+    if isinstance(value, collections.abc.Mapping):
+        return {key: _copy_containers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_containers(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple([_copy_containers(item) for item in value])
     return value
 
 

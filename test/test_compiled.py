@@ -8,12 +8,22 @@ than the builders inline, and the input a caller keeps.
 
 from __future__ import annotations
 
+import collections
 import copy
+import subprocess
+import sys
+import types
 import typing
 
 import pytest
 
 from icasdk import schemas
+from icasdk.model.project_data_update_batch_item import (
+    ProjectDataUpdateBatchItem as Item,
+)
+from icasdk.model.project_data_update_batch_item_paged_list import (
+    ProjectDataUpdateBatchItemPagedList as Page,
+)
 from icasdk.schemas import from_response
 
 
@@ -160,3 +170,50 @@ def test_a_consumed_value_builds_the_same_model():
     assert consumed == kept
     assert paths(consumed_errors) == paths(kept_errors)
     assert isinstance(consumed["items"][0]["down"]["down"], Level3)
+
+
+def _page_item(data_id: object = "fil.1") -> dict:
+    return {
+        "id": "123e4567-e89b-12d3-a456-426614174000",
+        "request": {"dataId": data_id, "userTags": {"addTags": ["a"]}},
+        "processing": {"status": "UPDATED"},
+    }
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda item: {"items": (item,)},
+        lambda item: collections.OrderedDict(items=[item]),
+        lambda item: schemas.FrozenDict({"items": [item]}),
+        lambda item: {"items": [types.MappingProxyType(item)]},
+    ],
+    ids=["in a tuple", "in an OrderedDict", "in a frozendict", "behind a proxy"],
+)
+def test_a_dict_reached_through_other_containers_is_left_as_it_was(wrap):
+    """Builders never reach a dict of the caller's, however it is held."""
+    item = _page_item()
+    before = copy.deepcopy(item)
+
+    built, errors = from_response(Page, wrap(item))
+
+    assert item == before
+    assert errors == [] and isinstance(built["items"][0], Item)
+
+
+def test_the_same_value_built_twice_reports_the_same_mismatches():
+    value = {"items": (_page_item(data_id=5),)}
+
+    first = paths(from_response(Page, value)[1])
+    second = paths(from_response(Page, value)[1])
+
+    assert first == second == [("items", 0, "request", "dataId")]
+
+
+def test_the_builders_module_can_be_imported_first():
+    """compiled and schemas import each other; either may come first."""
+    for first in ("icasdk.compiled", "icasdk.schemas"):
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {first}"], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr

@@ -375,6 +375,25 @@ def test_date_time_digits_must_be_ascii(text):
     assert [e.path for e in errors] == [("items", 0, "request", "willBeArchivedAt")]
 
 
+@pytest.mark.parametrize("day", ["01", "28", "29", "31"])
+def test_year_zero_is_no_date_time_whatever_the_day(day):
+    """Python's dates start at year 1, so 0000 would never read as a datetime."""
+    assert not schemas.is_date_time(f"0000-01-{day}T00:00:00Z")
+    assert schemas.is_date_time(f"0001-01-{day}T00:00:00Z")
+
+
+@pytest.mark.parametrize(
+    "text", ["2023-02-30", "2023-13-45", "0000-00-00", "2023-1-01"]
+)
+def test_impossible_dates_are_no_dates(text):
+    assert not schemas.FORMAT_CHECKS["date"](text)
+
+
+@pytest.mark.parametrize("text", ["2024-02-29", "2023-12-31"])
+def test_calendar_dates_are_dates(text):
+    assert schemas.FORMAT_CHECKS["date"](text)
+
+
 @pytest.mark.parametrize("text", ["nope", UUID[:-1], UUID + "0", UUID.replace("-", "")])
 def test_malformed_uuid_is_refused(text):
     """uuid strings must be 8-4-4-4-12 hex digits."""
