@@ -281,10 +281,14 @@ class ApiClient:
         return Request(operation.method.upper(), url, headers, payload)
 
     def _warn_if_plain_http(self, host: str) -> None:
-        """Warn, once per host, when credentials would cross a network unencrypted."""
-        self._host_checked_for_http = host
+        """Warn, once per host, when credentials would cross a network unencrypted.
+
+        The host counts as checked only once the warning is out: where
+        warnings are errors, every call to it raises, none goes out.
+        """
         parts = urllib.parse.urlsplit(host)
         if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
+            self._host_checked_for_http = host
             return
 
         message = (
@@ -293,6 +297,7 @@ class ApiClient:
         )
         log.warning(message)
         warnings.warn(InsecureCredentialsWarning(message), stacklevel=4)
+        self._host_checked_for_http = host
 
     @staticmethod
     def _checked(
@@ -367,14 +372,19 @@ class ApiClient:
         return converted
 
     def _retry_policy(self) -> RetryPolicy:
-        """The configuration's retry policy; kept while its settings stay the same."""
+        """The configuration's retry policy; kept while its settings stay the same.
+
+        A urllib3 ``Retry`` can be changed in place, so a policy made from
+        one is made afresh on every call.
+        """
         retries = self.configuration.retries
         factor = self.configuration.retry_backoff_factor
         (last_retries, last_factor), last = self._last_retry_policy
         if retries is last_retries and factor is last_factor:
             return last
         policy = RetryPolicy.from_setting(retries, factor)
-        self._last_retry_policy = ((retries, factor), policy)
+        if not isinstance(retries, urllib3.Retry):
+            self._last_retry_policy = ((retries, factor), policy)
         return policy
 
     # -- the retry layer ------------------------------------------------------

@@ -9,6 +9,7 @@ import socket
 import uuid
 
 import pytest
+import urllib3
 from canned_server import (
     BATCH_ID,
     ITEM_ID,
@@ -637,6 +638,20 @@ def test_retry_settings_changed_between_calls_apply_to_the_next(server, make_cli
 
     client.configuration.retries = 2
     client.configuration.retry_backoff_factor = 0.001
+    with pytest.raises(icasdk.ServiceException):
+        _get_batch(api)
+    assert len(server.requests) == 1 + 3
+
+
+def test_a_urllib3_retry_changed_in_place_applies_to_the_next_call(server, make_client):
+    """A urllib3 Retry can be edited after it is set; the next call uses the edit."""
+    server.reply(Reply(503, b"", content_type=None))
+    retry = urllib3.Retry(total=0, backoff_factor=0)
+    api = ProjectDataUpdateBatchApi(make_client(retries=retry))
+    with pytest.raises(icasdk.ServiceException):
+        _get_batch(api)
+
+    retry.total = 2
     with pytest.raises(icasdk.ServiceException):
         _get_batch(api)
     assert len(server.requests) == 1 + 3

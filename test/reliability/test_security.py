@@ -21,6 +21,7 @@ import warnings
 import pytest
 
 import icasdk
+from icasdk.api_client import InsecureCredentialsWarning
 from icasdk.apis.tags.project_data_update_batch_api import ProjectDataUpdateBatchApi
 from icasdk.emulator import Emulator
 from icasdk.retries import RetryPolicy
@@ -448,6 +449,26 @@ def test_the_plain_http_warning_comes_once_per_host(caplog):
 
     warned = _insecure_warnings([], caught)
     assert len(warned) == 2 and "other.example.test" in warned[1]
+
+
+def test_with_the_warning_made_an_error_no_call_sends_over_plain_http():
+    """Where warnings are errors, every call to a plain-HTTP host raises unsent."""
+    with RawServer(lambda r: Raw.json(200, {"items": []})) as proxy:
+        configuration = icasdk.Configuration(
+            host="http://ica.example.test/ica/rest",
+            api_key={"ApiKeyAuth": API_KEY},
+            proxy=proxy.origin,
+            retries=0,
+        )
+        with icasdk.ApiClient(configuration) as client, warnings.catch_warnings():
+            warnings.simplefilter("error", InsecureCredentialsWarning)
+            api = ProjectDataUpdateBatchApi(client)
+            path_params = {"projectId": PROJECT_ID, "batchId": BATCH_ID}
+            for _ in range(2):
+                with pytest.raises(InsecureCredentialsWarning):
+                    api.get_project_data_update_batch_items(path_params=path_params)
+
+    assert proxy.received == []
 
 
 def test_plain_http_on_loopback_draws_no_warning(caplog):
