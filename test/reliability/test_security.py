@@ -408,16 +408,21 @@ def _insecure_warnings(records, caught) -> typing.List[str]:
     return [t for t in texts if any(word in t.lower() for word in words)]
 
 
+def _plain_http_configuration(proxy) -> icasdk.Configuration:
+    """An API key for a plain-HTTP host off loopback, reached through ``proxy``."""
+    return icasdk.Configuration(
+        host="http://ica.example.test/ica/rest",
+        api_key={"ApiKeyAuth": API_KEY},
+        proxy=proxy.origin,
+        retries=0,
+    )
+
+
 def test_credentials_over_plain_http_off_loopback_are_warned_about(caplog):
     """An API key bound for http://ica.example.test draws a warning."""
     caplog.set_level(logging.WARNING)
     with RawServer(lambda r: Raw.json(200, {"items": []})) as proxy:
-        configuration = icasdk.Configuration(
-            host="http://ica.example.test/ica/rest",
-            api_key={"ApiKeyAuth": API_KEY},
-            proxy=proxy.origin,
-            retries=0,
-        )
+        configuration = _plain_http_configuration(proxy)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             _get_items(configuration)
@@ -427,14 +432,9 @@ def test_credentials_over_plain_http_off_loopback_are_warned_about(caplog):
 
 
 def test_the_plain_http_warning_comes_once_per_host(caplog):
-    """Every call to the host is not warned about again; a new host is."""
+    """A host is warned about once, not on every call; a new host again."""
     with RawServer(lambda r: Raw.json(200, {"items": []})) as proxy:
-        configuration = icasdk.Configuration(
-            host="http://ica.example.test/ica/rest",
-            api_key={"ApiKeyAuth": API_KEY},
-            proxy=proxy.origin,
-            retries=0,
-        )
+        configuration = _plain_http_configuration(proxy)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with icasdk.ApiClient(configuration) as client:
@@ -454,12 +454,7 @@ def test_the_plain_http_warning_comes_once_per_host(caplog):
 def test_with_the_warning_made_an_error_no_call_sends_over_plain_http():
     """Where warnings are errors, every call to a plain-HTTP host raises unsent."""
     with RawServer(lambda r: Raw.json(200, {"items": []})) as proxy:
-        configuration = icasdk.Configuration(
-            host="http://ica.example.test/ica/rest",
-            api_key={"ApiKeyAuth": API_KEY},
-            proxy=proxy.origin,
-            retries=0,
-        )
+        configuration = _plain_http_configuration(proxy)
         with icasdk.ApiClient(configuration) as client, warnings.catch_warnings():
             warnings.simplefilter("error", InsecureCredentialsWarning)
             api = ProjectDataUpdateBatchApi(client)
