@@ -303,17 +303,19 @@ def is_date_time(value: str) -> bool:
     """True for an RFC 3339 date-time string whose fields are in range."""
     if not _DATE_TIME_IN_RANGE_RE.fullmatch(value):
         return False
-    if value[8:10] <= "28":
-        return True
-    return isinstance(parse_date_time(value), datetime.datetime)
+    # Every month has day 28; only a later day needs the calendar.
+    return value[8:10] <= "28" or _on_calendar(value[:10])
 
 
 def is_date(value: str) -> bool:
     """True for a full date (YYYY-MM-DD) that is on the calendar."""
-    if not _DATE_RE.fullmatch(value):
-        return False
+    return bool(_DATE_RE.fullmatch(value)) and _on_calendar(value)
+
+
+def _on_calendar(date: str) -> bool:
+    """True for a YYYY-MM-DD string (its shape already checked) that is a real day."""
     try:
-        datetime.date.fromisoformat(value)
+        datetime.date.fromisoformat(date)
     except ValueError:
         return False
     return True

@@ -383,6 +383,26 @@ def test_year_zero_is_no_date_time_whatever_the_day(day):
 
 
 @pytest.mark.parametrize(
+    "day, on_calendar",
+    [
+        ("2024-02-29", True),
+        ("2023-02-29", False),
+        ("1900-02-29", False),
+        ("2000-02-29", True),
+        ("2023-04-30", True),
+        ("2023-04-31", False),
+        ("2023-12-31", True),
+    ],
+)
+def test_date_time_days_after_28_are_checked_on_the_calendar(day, on_calendar):
+    """The check agrees with the parser: a day the month lacks is no date-time."""
+    text = f"{day}T23:59:59.999999999+05:30"
+    assert bool(schemas.is_date_time(text)) is on_calendar
+    parsed = schemas.parse_date_time(text)
+    assert isinstance(parsed, datetime.datetime) is on_calendar
+
+
+@pytest.mark.parametrize(
     "text", ["2023-02-30", "2023-13-45", "0000-00-00", "2023-1-01"]
 )
 def test_impossible_dates_are_no_dates(text):
