@@ -2,6 +2,6 @@
 
 import sys
 
-from benchmarks.run import main
+from benchmarks.cli import main
 
 sys.exit(main())

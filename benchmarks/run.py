@@ -1,7 +1,9 @@
-"""The benchmark runner: ``python -m benchmarks`` (see ``docs/performance.md``).
+"""The six benchmarks, and the processes that run them (see ``docs/performance.md``).
 
-It measures, side by side in one run, the floor (plain urllib3 + json),
-icasdk and libica, prints a table and writes every sample to a JSON file:
+They measure, side by side in one run, the floor (plain urllib3 + json),
+icasdk and libica; ``benchmarks.cli`` is the command that starts them,
+prints the table (``benchmarks.table``) and writes every sample to a JSON
+file (``benchmarks.results``):
 
 1. import time of the API class, the four request/response models,
    ``Configuration`` and ``ApiClient``, each in a fresh interpreter;
@@ -21,15 +23,12 @@ definition's shapes and checked against it before anything is timed.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
-import datetime
-import importlib.metadata
+import importlib.util
 import json
 import os
 import pathlib
-import platform
 import subprocess
 import sys
 import tempfile
@@ -38,10 +37,8 @@ import typing
 
 from benchmarks import bodies, measure, worker
 from benchmarks.contenders import CONTENDERS, unavailable
+from benchmarks.results import REPO_ROOT, Row
 
-PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent
-DEFAULT_OUTPUT = PACKAGE_DIR / "results" / "latest.json"
 EMULATOR_API_KEY = "benchmark-key"
 START_TIMEOUT = 60.0
 WORKER_TIMEOUT = 1800.0
@@ -100,115 +97,6 @@ TINY = Sizes(
 
 
 # --------------------------------------------------------------------------
-# Results
-
-
-@dataclasses.dataclass
-class Row:
-    """One line of the table: a figure per contender and the target for icasdk.
-
-    ``kind`` says how the target is read:
-
-    - ``ratio``: icasdk's median over the floor's, at most ``target``, and
-      below libica's;
-    - ``growth``: icasdk's figure over its own ``base`` figure (the same
-      work at a tenth of the size), at most ``target``, and not above
-      libica's figure;
-    - ``cpu``: icasdk's median in seconds, at most ``target``;
-    - ``info``: shown for context, no target.
-    """
-
-    key: str
-    title: str
-    unit: str
-    kind: str = "info"
-    target: typing.Optional[float] = None
-    samples: typing.Dict[str, typing.List[float]] = dataclasses.field(
-        default_factory=dict
-    )
-    base: typing.Dict[str, float] = dataclasses.field(default_factory=dict)
-    skipped: typing.Dict[str, str] = dataclasses.field(default_factory=dict)
-    note: str = ""
-
-    def value(self, contender: str) -> typing.Optional[float]:
-        samples = self.samples.get(contender)
-        return measure.median(samples) if samples else None
-
-    def ratio(self, contender: str) -> typing.Optional[float]:
-        """The contender's figure over the floor's (or over its base, for growth)."""
-        value = self.value(contender)
-        if value is None:
-            return None
-        if self.kind == "growth":
-            base = self.base.get(contender)
-            return value / base if base else None
-        floor = self.value("floor")
-        return value / floor if floor else None
-
-    def met(self) -> typing.Optional[bool]:
-        """Whether icasdk meets the target; None when there is none or no figure."""
-        if self.kind == "info" or self.target is None:
-            return None
-        ours = self.value("icasdk")
-        if ours is None:
-            return None
-        if self.kind == "cpu":
-            return ours <= self.target
-
-        ratio = self.ratio("icasdk")
-        if ratio is None or ratio > self.target:
-            return False
-        libica = self.value("libica")
-        if libica is None:
-            return True
-        return ours <= libica if self.kind == "growth" else ours < libica
-
-    @classmethod
-    def from_json(cls, data: dict) -> Row:
-        """A row as ``to_json`` wrote it, to print a saved run's table again."""
-        row = cls(
-            data["key"],
-            data["title"],
-            data["unit"],
-            data["kind"],
-            data["target"],
-            note=data["note"],
-        )
-        for name, figures in data["contenders"].items():
-            if "skipped" in figures:
-                row.skipped[name] = figures["skipped"]
-                continue
-            row.samples[name] = figures["samples"]
-            if "base" in figures:
-                row.base[name] = figures["base"]
-        return row
-
-    def to_json(self) -> dict:
-        contenders = {}
-        for name in CONTENDERS:
-            if name in self.skipped:
-                contenders[name] = {"skipped": self.skipped[name]}
-            elif name in self.samples:
-                contenders[name] = {
-                    "median": self.value(name),
-                    "ratio": self.ratio(name),
-                    "samples": self.samples[name],
-                }
-                if name in self.base:
-                    contenders[name]["base"] = self.base[name]
-        return {
-            "key": self.key,
-            "title": self.title,
-            "unit": self.unit,
-            "kind": self.kind,
-            "target": self.target,
-            "met": self.met(),
-            "note": self.note,
-            "contenders": contenders,
-        }
-
-
-# --------------------------------------------------------------------------
 # Processes: workers, the canned server and the emulator
 
 
@@ -246,7 +134,8 @@ class Runner:
         print(message, file=self.progress, flush=True)
 
     def add(self, row: Row) -> Row:
-        row.skipped.update(self.skipped)
+        for name, reason in self.skipped.items():
+            row.skipped.setdefault(name, reason)
         self.rows.append(row)
         return row
 
@@ -585,9 +474,9 @@ def bench_planning(runner: Runner) -> None:
             note="read CSV, check, merge, group, split into 5,000s, build requests",
         )
     )
-    for name in runner.contenders:
+    for name in (*runner.contenders, *runner.skipped):  # installed or not
         if name != "icasdk":
-            row.skipped.setdefault(name, f"n/a: {name} has no bulk-tagging planner")
+            row.skipped[name] = f"n/a: {name} has no bulk-tagging planner"
     contenders = runner.contenders
     runner.contenders = ["icasdk"]
     try:
@@ -608,285 +497,11 @@ STEPS: typing.Dict[str, typing.Callable[[Runner], None]] = {
 }
 
 
-# --------------------------------------------------------------------------
-# Reporting
+def missing_packages() -> typing.List[str]:
+    """The packages the runner needs that are not installed (the emulator's).
 
-
-def machine() -> dict:
-    """What the figures were taken on."""
-    info = {
-        "platform": platform.platform(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "cpu": _cpu_model(),
-        "cpus": os.cpu_count(),
-        "memory_gib": _memory_gib(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "packages": {},
-        "commit": _commit(),
-    }
-    for package in ("icasdk", "urllib3", "frozendict", "libica", "pydantic"):
-        try:
-            info["packages"][package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            info["packages"][package] = None
-    return info
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _memory_gib() -> typing.Optional[float]:
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("MemTotal:"):
-                    return round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    return None
-
-
-def _commit() -> typing.Optional[str]:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None
-
-
-def format_value(value: typing.Optional[float], unit: str) -> str:
-    """``0.00213`` s -> ``2.13 ms``; ``12_400_000`` B -> ``11.8 MiB``."""
-    if value is None:
-        return "-"
-    if unit == "B":
-        for scale, name in ((1024**2, "MiB"), (1024, "KiB")):
-            if abs(value) >= scale:
-                return f"{value / scale:.1f} {name}"
-        return f"{value:.0f} B"
-    for scale, name in ((1.0, "s"), (1e-3, "ms"), (1e-6, "us")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {name}"
-    return f"{value * 1e9:.0f} ns"
-
-
-def format_ratio(value: typing.Optional[float]) -> str:
-    return "-" if value is None else f"{value:.2f}x"
-
-
-def format_target(row: Row) -> str:
-    if row.target is None:
-        return ""
-    if row.kind == "cpu":
-        return f"<= {format_value(row.target, row.unit)}"
-    if row.kind == "growth":
-        return f"<= {row.target:g}x growth"
-    return f"<= {row.target:g}x"
-
-
-def format_met(row: Row) -> str:
-    met = row.met()
-    if met is None:
-        return ""
-    return "met" if met else "MISSED"
-
-
-TABLE_HEADER = ("benchmark", "floor", "icasdk", "ratio", "libica", "ratio")
-TABLE_HEADER += ("target", "icasdk")
-
-
-def table_cells(rows: typing.Sequence[Row]) -> typing.List[typing.Tuple[str, ...]]:
-    """Each row's cells: medians, ratios, target and verdict, as text."""
-    lines = []
-    for row in rows:
-        libica = row.value("libica")
-        libica_text = format_value(libica, row.unit)
-        if libica is None and "libica" in row.skipped:
-            reason = row.skipped["libica"]
-            libica_text = "n/a" if reason.startswith("n/a") else "skipped"
-        lines.append(
-            (
-                row.title,
-                format_value(row.value("floor"), row.unit),
-                format_value(row.value("icasdk"), row.unit),
-                format_ratio(row.ratio("icasdk")),
-                libica_text,
-                format_ratio(row.ratio("libica")),
-                format_target(row),
-                format_met(row),
-            )
-        )
-    return lines
-
-
-def format_table(rows: typing.Sequence[Row]) -> str:
-    """The table the terminal shows, in aligned columns."""
-    lines = [TABLE_HEADER, *table_cells(rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(TABLE_HEADER))]
-    out = []
-    for number, line in enumerate(lines):
-        cells = [line[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(line[1:], widths[1:])]
-        out.append("  ".join(cells).rstrip())
-        if number == 0:
-            out.append("  ".join("-" * width for width in widths))
-    return "\n".join(out)
-
-
-def format_markdown(rows: typing.Sequence[Row]) -> str:
-    """The same table in Markdown, for ``docs/performance.md``."""
-    out = [
-        "| " + " | ".join(TABLE_HEADER) + " |",
-        "| --- |" + " ---: |" * (len(TABLE_HEADER) - 1),
-    ]
-    for cells in table_cells(rows):
-        out.append("| " + " | ".join(cells) + " |")
-    return "\n".join(out)
-
-
-def format_machine(info: dict) -> str:
-    """One line on what the figures were taken on."""
-    load = info.get("load_average") or []
-    shown = ", ".join(f"{value:.1f}" for value in load)
-    packages = ", ".join(
-        f"{name} {version}" for name, version in info["packages"].items() if version
-    )
-    return (
-        f"{info['cpu']}, {info['cpus']} CPUs, {info['memory_gib']} GiB; "
-        f"{info['platform']}; {info['python']}; {packages}; "
-        f"commit {info['commit']}; load average at start {shown}"
-    )
-
-
-def format_notes(rows: typing.Sequence[Row]) -> str:
-    """The notes under the table: what a ratio means, and what was skipped."""
-    out = [
-        "ratio: the figure over the floor's; for growth, over the same client "
-        "at the smaller size."
-    ]
-    for row in rows:
-        if row.note:
-            out.append(f"{row.title}: {row.note}")
-    reasons = sorted({reason for row in rows for reason in row.skipped.values()})
-    out.extend(
-        reason if reason.startswith("n/a") else f"skipped: {reason}"
-        for reason in reasons
-    )
-    return "\n".join(out)
-
-
-# --------------------------------------------------------------------------
-# The command
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks",
-        description="Measure icasdk against plain urllib3 + json and libica.",
-    )
-    parser.add_argument(
-        "--tiny",
-        action="store_true",
-        help="tiny sizes and one sample each: a smoke run, not a measurement",
-    )
-    parser.add_argument(
-        "--only",
-        default=",".join(BENCHMARKS),
-        help=f"comma-separated benchmarks to run (default: {','.join(BENCHMARKS)})",
-    )
-    parser.add_argument(
-        "--contenders",
-        default=",".join(CONTENDERS),
-        help="comma-separated contenders (default: floor,icasdk,libica)",
-    )
-    parser.add_argument(
-        "--output",
-        default=str(DEFAULT_OUTPUT),
-        help=f"where to write the JSON results (default: {DEFAULT_OUTPUT})",
-    )
-    parser.add_argument(
-        "--markdown",
-        action="store_true",
-        help="print the table in Markdown (as docs/performance.md shows it)",
-    )
-    parser.add_argument(
-        "--show",
-        metavar="JSON",
-        help="measure nothing: print the table of a saved run's JSON file",
-    )
-    return parser
-
-
-def _names(text: str, known: typing.Iterable[str], what: str) -> typing.List[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        msg = f"unknown {what}: {', '.join(unknown)}; known: {', '.join(known)}"
-        raise SystemExit(msg)
-    return names
-
-
-def print_report(rows: typing.Sequence[Row], info: dict, markdown: bool) -> None:
-    print(format_markdown(rows) if markdown else format_table(rows))
-    print()
-    print(format_notes(rows))
-    print()
-    print(format_machine(info))
-
-
-def main(argv: typing.Optional[typing.List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.show:
-        saved = json.loads(pathlib.Path(args.show).read_text(encoding="utf-8"))
-        rows = [Row.from_json(data) for data in saved["rows"]]
-        print_report(rows, saved["machine"], args.markdown)
-        return 0
-
-    only = _names(args.only, BENCHMARKS, "benchmark")
-    contenders = _names(args.contenders, CONTENDERS, "contender")
-    if "floor" not in contenders or "icasdk" not in contenders:
-        raise SystemExit("the floor and icasdk are always measured: ratios need both")
-
-    sizes = TINY if args.tiny else FULL
-    runner = Runner(sizes, contenders)
-    started = time.monotonic()
-    info = machine()
-    for reason in runner.skipped.values():
-        runner.say(f"note: {reason}; its columns are skipped")
-    for key in BENCHMARKS:
-        if key in only:
-            runner.say(f"{key}:")
-            STEPS[key](runner)
-
-    info["load_average_after"] = (
-        list(os.getloadavg()) if hasattr(os, "getloadavg") else None
-    )
-    report = {
-        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        "command": ["python", "-m", "benchmarks", *(argv or sys.argv[1:])],
-        "tiny": args.tiny,
-        "seconds": round(time.monotonic() - started, 1),
-        "machine": info,
-        "sizes": dataclasses.asdict(sizes),
-        "rows": [row.to_json() for row in runner.rows],
-    }
-    output = pathlib.Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-
-    print_report(runner.rows, info, args.markdown)
-    print(f"JSON: {output}")
-    return 0
+    The emulator serves benchmark 5, and its OpenAPI validator is the second,
+    independent check that every body is valid.
+    """
+    needed = ("openapi_schema_validator", "jsonschema")
+    return [name for name in needed if importlib.util.find_spec(name) is None]
