@@ -10,6 +10,8 @@ import uuid
 
 import frozendict
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from icasdk import schemas
 from icasdk.exceptions import ApiTypeError, ApiValueError, OpenApiException
@@ -400,6 +402,176 @@ def test_date_time_days_after_28_are_checked_on_the_calendar(day, on_calendar):
     assert bool(schemas.is_date_time(text)) is on_calendar
     parsed = schemas.parse_date_time(text)
     assert isinstance(parsed, datetime.datetime) is on_calendar
+
+
+def _two_digits(*edges):
+    """Two-digit fields: mostly the values at the edges of a range, some any."""
+    return st.sampled_from(edges) | st.integers(0, 99).map("{:02d}".format)
+
+
+def _rfc_3339_shapes():
+    """Text of the RFC 3339 shape, with fields in and out of range."""
+    years = st.sampled_from(["0000", "0001", "1900", "2000", "2023", "2024", "9999"])
+    years |= st.integers(0, 9999).map("{:04d}".format)
+    # 0 to 12 digits; runs of 9s (which rounding would carry into the second),
+    # with or without a 5 after them, come often.
+    fraction_digits = (
+        st.text("0123456789", min_size=1, max_size=12)
+        | st.integers(1, 12).map(lambda n: "9" * n)
+        | st.integers(1, 11).map(lambda n: "9" * n + "5")
+    )
+    fractions = st.just("") | fraction_digits.map(lambda digits: "." + digits)
+    hours = _two_digits("00", "23", "24", "59")
+    minutes = _two_digits("00", "59", "60")
+    offsets = st.builds(
+        lambda sign, hh, colon, mm: f"{sign}{hh}{colon}{mm}",
+        st.sampled_from("+-"),
+        _two_digits("00", "01", "05", "14", "23", "24", "99"),
+        st.sampled_from([":", ""]),
+        _two_digits("00", "30", "45", "59", "60", "75"),
+    )
+    return st.builds(
+        lambda y, mo, d, t, h, mi, sec, frac, zone: (
+            f"{y}-{mo}-{d}{t}{h}:{mi}:{sec}{frac}{zone}"
+        ),
+        years,
+        _two_digits("00", "01", "02", "04", "09", "11", "12", "13"),
+        _two_digits("00", "01", "28", "29", "30", "31", "32"),
+        st.sampled_from("Tt"),
+        hours,
+        minutes,
+        minutes,
+        fractions,
+        st.sampled_from(["Z", "z"]) | offsets,
+    )
+
+
+def _same_result(new, old):
+    """Equal, of one type, and, for datetimes, in the same zone with equal fields."""
+    assert type(new) is type(old)
+    assert new == old
+    if isinstance(old, datetime.datetime):
+        assert new.utcoffset() == old.utcoffset()
+        assert new.tzinfo == old.tzinfo
+        assert repr(new) == repr(old)
+    else:
+        assert new is old
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_rfc_3339_shapes())
+def test_parse_date_time_agrees_with_the_normalising_path(text):
+    """The fromisoformat fast path (Python 3.11+) changes no result of any shape."""
+    assert schemas._DATE_TIME_RE.fullmatch(text)
+    _same_result(
+        schemas.parse_date_time(text), schemas._parse_date_time_normalised(text)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_parse_date_time_of_any_text_agrees_with_the_normalising_path(text):
+    _same_result(
+        schemas.parse_date_time(text), schemas._parse_date_time_normalised(text)
+    )
+
+
+BOTH_PATHS = pytest.mark.parametrize(
+    "parse",
+    [schemas.parse_date_time, schemas._parse_date_time_normalised],
+    ids=["parse_date_time", "normalised"],
+)
+
+
+@BOTH_PATHS
+@pytest.mark.parametrize(
+    "text, microsecond",
+    [
+        ("2024-07-01T23:59:59.9999999Z", 999999),  # cut, never rounded up a day
+        ("2024-07-01T23:59:59.9999995Z", 999999),
+        ("2024-07-01T23:59:59.999999999999+01:00", 999999),
+        ("2024-07-01T09:14:03.123456789Z", 123456),
+        ("2024-07-01T09:14:03.5Z", 500000),
+        ("2024-07-01T09:14:03.000000001Z", 0),
+        ("2024-07-01T09:14:03Z", 0),
+    ],
+)
+def test_date_time_fractions_are_cut_to_microseconds(parse, text, microsecond):
+    parsed = parse(text)
+    assert parsed.microsecond == microsecond
+    assert parsed.second == int(text[17:19])
+    assert parsed.day == 1
+
+
+@BOTH_PATHS
+@pytest.mark.parametrize(
+    "text, offset",
+    [
+        ("2024-07-01T09:14:03z", 0),  # Python 3.11's fromisoformat refuses "z"
+        ("2024-07-01t09:14:03Z", 0),
+        ("2024-07-01T09:14:03.25z", 0),
+        ("2024-07-01T09:14:03-00:00", 0),
+        ("2024-07-01T09:14:03-0000", 0),
+        ("2024-07-01T09:14:03+0100", 3600),
+        ("2024-07-01T09:14:03.1234567-0530", -19800),
+        ("2024-07-01T09:14:03+23:59", 86340),
+    ],
+)
+def test_date_time_zones_of_every_rfc_3339_spelling(parse, text, offset):
+    parsed = parse(text)
+    assert isinstance(parsed, datetime.datetime)
+    assert parsed.utcoffset() == datetime.timedelta(seconds=offset)
+    assert parsed.replace(tzinfo=None) == datetime.datetime(2024, 7, 1, 9, 14, 3) + (
+        datetime.timedelta(microseconds=parsed.microsecond)
+    )
+
+
+@BOTH_PATHS
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023-02-29T00:00:00Z",
+        "2024-02-30T00:00:00Z",
+        "2024-04-31T00:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "2024-13-01T00:00:00Z",
+        "2024-07-01T24:00:00Z",
+        "2024-07-01T23:60:00Z",
+        "2024-07-01T23:59:60Z",
+        "2024-07-01T23:59:60.5z",
+        "2024-07-01T09:14:03+24:00",
+        "2024-07-01T09:14:03-2400",
+        "2024-07-01T09:14:03+23:60",
+    ],
+)
+def test_date_time_fields_out_of_range_give_the_string_back(parse, text):
+    assert parse(text) is text
+
+
+@BOTH_PATHS
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-07-01T09:14:03",  # no zone
+        "2024-07-01 09:14:03Z",  # a space for "T"
+        "2024-07-01X09:14:03Z",
+        "20240701T091403Z",  # basic format
+        "2024-W27-1T09:14:03Z",  # week date
+        "2024-183T09:14:03Z",  # ordinal date
+        "2024-07-01T09:14Z",  # no seconds
+        "2024-07-01T09Z",
+        "2024-07-01T09:14:03,5Z",  # a comma before the fraction
+        "2024-07-01T09:14:03.Z",  # a point without digits
+        "2024-07-01T09:14:03+01",  # an offset without minutes
+        "2024-07-01T09:14:03+01:00:30",  # an offset with seconds
+        "2024-07-01T09:14:03.123+01:00.5",
+        "2024-07-01",
+        "2024-07-01T09:14:03Z ",
+    ],
+)
+def test_date_time_that_fromisoformat_reads_but_rfc_3339_refuses(parse, text):
+    """Python 3.11's fromisoformat reads these; they stay strings all the same."""
+    assert parse(text) is text
 
 
 @pytest.mark.parametrize(
