@@ -68,8 +68,10 @@ _UUID_RE = re.compile(
 )
 # RFC 3339 date-time; any number of fraction digits (servers send nanoseconds).
 # re.ASCII: its digits are 0-9 only, not any script's (and matching is faster).
+# Offset minutes stop at 59 here: Python would read "+05:75" as +06:15, a
+# datetime for text the format check refuses.
 _DATE_TIME_RE = re.compile(
-    r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?\d\d)", re.ASCII
+    r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:?[0-5]\d)", re.ASCII
 )
 # The same, with every field in range (days past 28 are checked by the calendar).
 # Year 0000 is refused whatever the day: Python's dates start at year 1.

@@ -462,10 +462,24 @@ def _same_result(new, old):
 @given(_rfc_3339_shapes())
 def test_parse_date_time_agrees_with_the_normalising_path(text):
     """The fromisoformat fast path (Python 3.11+) changes no result of any shape."""
-    assert schemas._DATE_TIME_RE.fullmatch(text)
     _same_result(
         schemas.parse_date_time(text), schemas._parse_date_time_normalised(text)
     )
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_rfc_3339_shapes())
+def test_a_date_time_reads_as_a_datetime_exactly_when_its_check_passes(text):
+    """The format check and the attribute agree: no datetime from refused text."""
+    parsed = schemas.parse_date_time(text)
+    assert isinstance(parsed, datetime.datetime) is bool(schemas.is_date_time(text))
+
+
+@pytest.mark.parametrize("zone", ["+05:75", "-00:60", "+0199"])
+def test_offset_minutes_past_59_give_the_text_back(zone):
+    text = f"2024-07-01T09:14:03{zone}"
+    assert not schemas.is_date_time(text)
+    assert schemas.parse_date_time(text) == text
 
 
 @settings(max_examples=300, deadline=None)
