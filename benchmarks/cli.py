@@ -1,8 +1,9 @@
 """``python -m benchmarks``: the command that runs the benchmarks or shows a saved run.
 
-Every mistake in its arguments is told in one line, with a nonzero exit,
-before anything is measured; and no failure leaves an earlier results file
-half-written or replaced.
+Every mistake in its arguments is told in one line, with exit status 2,
+before anything is measured. A run that fails, is interrupted (Ctrl-C) or
+is stopped (SIGTERM) part way writes nothing and stops the processes it
+started, so an earlier results file is never replaced by a partial one.
 """
 
 from __future__ import annotations
@@ -12,27 +13,46 @@ import dataclasses
 import datetime
 import os
 import pathlib
+import signal
 import sys
+import threading
 import time
 import typing
 
-from benchmarks import results, run, table
+from benchmarks import machine, results, run, table
 from benchmarks.contenders import CONTENDERS
+from benchmarks.row import Row
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 DEFAULT_OUTPUT = RESULTS_DIR / "latest.json"
+"""Where a full run (every benchmark, every contender) writes."""
+PARTIAL_OUTPUT = RESULTS_DIR / "partial.json"
+"""Where a run of some benchmarks or contenders writes, keeping the full run's file."""
 TINY_OUTPUT = RESULTS_DIR / "tiny.json"
-"""A smoke run writes here unless told otherwise, to keep a real run's file."""
+"""Where a smoke run writes, keeping a real run's file."""
 
-INTERRUPTED = 130  # as a shell reports a process stopped by Ctrl-C
+USAGE = 2  # what argparse exits with, for every mistake in the arguments
+FAILED = 1
+INTERRUPTED = 128 + signal.SIGINT  # as a shell reports a process stopped so
+TERMINATED = 128 + signal.SIGTERM
 
 
 class UsageError(Exception):
     """The command line asks for something the runner cannot do."""
 
 
+class Terminated(Exception):
+    """SIGTERM arrived; raised in the main thread so every ``with`` cleans up."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> typing.NoReturn:
+        """One line, like every other mistake, instead of argparse's usage block."""
+        self.exit(USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m benchmarks",
         description=(
             "Measure icasdk against plain urllib3 + json and libica. "
@@ -44,20 +64,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=(
             "tiny sizes and one sample each: a smoke run, not a measurement "
-            f"(writes {TINY_OUTPUT} unless --output is given)"
+            "(written to results/tiny.json unless --output is given)"
         ),
     )
     parser.add_argument(
         "--only",
+        action="append",
         help=f"comma-separated benchmarks to run (default: {','.join(run.BENCHMARKS)})",
     )
     parser.add_argument(
         "--contenders",
+        action="append",
         help=f"comma-separated contenders (default: {','.join(CONTENDERS)})",
     )
     parser.add_argument(
         "--output",
-        help=f"where to write the JSON results (default: {DEFAULT_OUTPUT})",
+        help=(
+            "where to write the JSON results (default: results/latest.json beside "
+            "this runner for a full run, results/partial.json for a run of some "
+            "benchmarks or contenders)"
+        ),
     )
     parser.add_argument(
         "--markdown",
@@ -74,26 +100,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: typing.Optional[typing.List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    # Python's default for SIGTERM is to die at once, leaving the canned server
+    # or the emulator running; as an exception, it unwinds every ``with`` first.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
-        code = show(args) if args.show is not None else measure(args, argv)
-        sys.stdout.flush()  # a closed pipe is found here, not at exit
-        return code
+        if args.show is not None:
+            return show(args)
+        return measure(args, argv)
     except (UsageError, results.ResultsError) as err:
-        print(f"python -m benchmarks: {err}", file=sys.stderr)
-        return 2
+        _complain(str(err))
+        return USAGE
     except run.WorkerError as err:
         # Its message ends with the failing process's own error output.
-        print(f"python -m benchmarks: {err}", file=sys.stderr)
-        print("nothing was written", file=sys.stderr)
-        return 1
+        _complain(f"{err}\nnothing was written")
+        return FAILED
     except KeyboardInterrupt:
-        print(
-            "\npython -m benchmarks: interrupted; nothing was written", file=sys.stderr
-        )
+        _complain("interrupted; nothing was written")
         return INTERRUPTED
-    except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
-        return 0
+    except Terminated:
+        _complain("terminated; nothing was written")
+        return TERMINATED
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _complain(message: str) -> None:
+    print(f"python -m benchmarks: {message}", file=sys.stderr)
 
 
 def show(args: argparse.Namespace) -> int:
@@ -101,7 +139,9 @@ def show(args: argparse.Namespace) -> int:
     if not args.show:
         raise UsageError("--show needs the path of a results file")
     given = [
-        f"--{name}" for name in ("only", "contenders", "output") if getattr(args, name)
+        f"--{name}"
+        for name in ("only", "contenders", "output")
+        if getattr(args, name) is not None
     ]
     given += ["--tiny"] if args.tiny else []
     if given:
@@ -109,9 +149,7 @@ def show(args: argparse.Namespace) -> int:
             f"--show measures nothing, so {', '.join(given)} cannot go with it"
         )
     rows, saved = results.load(pathlib.Path(args.show))
-    tiny = bool(saved.get("tiny"))
-    table.print_report(rows, saved["machine"], markdown=args.markdown, tiny=tiny)
-    return 0
+    return _print(rows, saved["machine"], args, saved.get("tiny", False), None)
 
 
 def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -> int:
@@ -120,11 +158,14 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
     contenders = _names("--contenders", args.contenders, tuple(CONTENDERS))
     if "floor" not in contenders or "icasdk" not in contenders:
         raise UsageError("the floor and icasdk are always measured: ratios need both")
-    if args.output == "":
-        raise UsageError("--output needs a file name")
-    default = TINY_OUTPUT if args.tiny else DEFAULT_OUTPUT
-    output = pathlib.Path(default if args.output is None else args.output)
-    results.check_writable(output)
+    if args.output is not None:
+        output = results.output_path(args.output)
+    elif args.tiny:
+        output = TINY_OUTPUT
+    elif set(only) != set(run.BENCHMARKS) or set(contenders) != set(CONTENDERS):
+        output = PARTIAL_OUTPUT
+    else:
+        output = DEFAULT_OUTPUT
     missing = run.missing_packages()
     if missing:
         raise UsageError(
@@ -135,7 +176,7 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
     sizes = run.TINY if args.tiny else run.FULL
     runner = run.Runner(sizes, contenders)
     started = time.monotonic()
-    info = results.machine()
+    info = machine.describe()
     for reason in runner.skipped.values():
         runner.say(f"note: {reason}; its columns are skipped")
     for key in run.BENCHMARKS:
@@ -156,17 +197,40 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
         "rows": [row.to_json() for row in runner.rows],
     }
     results.save(report, output)
-    table.print_report(runner.rows, info, markdown=args.markdown, tiny=args.tiny)
-    print(f"JSON: {output}")
+    return _print(runner.rows, info, args, args.tiny, output)
+
+
+def _print(
+    rows: typing.Sequence[Row],
+    info: dict,
+    args: argparse.Namespace,
+    tiny: bool,
+    written: typing.Optional[pathlib.Path],
+) -> int:
+    """Print the table; a reader that stops early is no error, a full disk is."""
+    try:
+        table.print_report(rows, info, markdown=args.markdown, tiny=tiny)
+        if written is not None:
+            print(f"JSON: {written}")
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a closed pipe is found here, not at exit
+    except BrokenPipeError:  # e.g. piped into `head`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
+    except OSError as err:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - as above
+        saved = f"; the JSON was written to {written}" if written else ""
+        _complain(f"cannot print the table: {err.strerror or err}{saved}")
+        return FAILED
     return 0
 
 
 def _names(
-    option: str, text: typing.Optional[str], known: typing.Sequence[str]
+    option: str, given: typing.Optional[typing.List[str]], known: typing.Sequence[str]
 ) -> typing.List[str]:
-    """The names a comma-separated option gives, each once, in the order given."""
-    if text is None:
+    """The names an option gives (comma-separated, maybe repeated), each once."""
+    if given is None:
         return list(known)
+    text = ",".join(given)
     names = list(
         dict.fromkeys(name.strip() for name in text.split(",") if name.strip())
     )

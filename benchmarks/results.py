@@ -1,258 +1,212 @@
-"""A benchmark run's results: its rows, the machine, and the JSON file they live in.
+"""The JSON file a run's results live in: where it may go, writing it, reading it back.
 
-The JSON keeps every sample, so a saved run's table can be printed again
-(``python -m benchmarks --show FILE``) and its figures checked by hand.
+The file keeps every sample, so a saved run's table can be printed again
+(``python -m benchmarks --show FILE``) and its figures checked by hand. A
+file is written whole or not at all, only over a regular file, and read back
+only if it has the shape this runner writes (checked with ``jsonschema``, so
+that a damaged file fails at once, with its name, not half-way down a table).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import importlib.metadata
 import json
 import os
 import pathlib
-import platform
-import subprocess
 import tempfile
 import typing
 
-from benchmarks import measure
 from benchmarks.contenders import CONTENDERS
+from benchmarks.row import KINDS, Row
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+MAX_BYTES = 64 * 1024**2
+"""Far above any real results file (about 100 KiB); anything bigger is not one."""
 
 
 class ResultsError(Exception):
     """A results file cannot be written or read; the message says which and why."""
 
 
-@dataclasses.dataclass
-class Row:
-    """One line of the table: a figure per contender and the target for icasdk.
-
-    ``kind`` says how the target is read:
-
-    - ``ratio``: icasdk's median over the floor's, at most ``target``, and
-      below libica's;
-    - ``growth``: icasdk's figure over its own ``base`` figure (the same
-      work at a tenth of the size), at most ``target``, and not above
-      libica's figure;
-    - ``cpu``: icasdk's median in seconds, at most ``target``;
-    - ``info``: shown for context, no target.
-    """
-
-    key: str
-    title: str
-    unit: str
-    kind: str = "info"
-    target: typing.Optional[float] = None
-    samples: typing.Dict[str, typing.List[float]] = dataclasses.field(
-        default_factory=dict
-    )
-    base: typing.Dict[str, float] = dataclasses.field(default_factory=dict)
-    skipped: typing.Dict[str, str] = dataclasses.field(default_factory=dict)
-    note: str = ""
-
-    def value(self, contender: str) -> typing.Optional[float]:
-        samples = self.samples.get(contender)
-        return measure.median(samples) if samples else None
-
-    def ratio(self, contender: str) -> typing.Optional[float]:
-        """The contender's figure over the floor's (or over its base, for growth)."""
-        value = self.value(contender)
-        if value is None:
-            return None
-        if self.kind == "growth":
-            base = self.base.get(contender)
-            return value / base if base else None
-        floor = self.value("floor")
-        return value / floor if floor else None
-
-    def met(self) -> typing.Optional[bool]:
-        """Whether icasdk meets the target; None when there is none or no figure."""
-        if self.kind == "info" or self.target is None:
-            return None
-        ours = self.value("icasdk")
-        if ours is None:
-            return None
-        if self.kind == "cpu":
-            return ours <= self.target
-
-        ratio = self.ratio("icasdk")
-        if ratio is None or ratio > self.target:
-            return False
-        libica = self.value("libica")
-        if libica is None:
-            return True
-        return ours <= libica if self.kind == "growth" else ours < libica
-
-    @classmethod
-    def from_json(cls, data: dict) -> Row:
-        """A row as ``to_json`` wrote it, to print a saved run's table again."""
-        row = cls(
-            data["key"],
-            data["title"],
-            data["unit"],
-            data["kind"],
-            data["target"],
-            note=data["note"],
-        )
-        for name, figures in data["contenders"].items():
-            if "skipped" in figures:
-                row.skipped[name] = figures["skipped"]
-                continue
-            row.samples[name] = figures["samples"]
-            if "base" in figures:
-                row.base[name] = figures["base"]
-        return row
-
-    def to_json(self) -> dict:
-        contenders = {}
-        for name in CONTENDERS:
-            if name in self.skipped:
-                contenders[name] = {"skipped": self.skipped[name]}
-            elif name in self.samples:
-                contenders[name] = {
-                    "median": self.value(name),
-                    "ratio": self.ratio(name),
-                    "samples": self.samples[name],
-                }
-                if name in self.base:
-                    contenders[name]["base"] = self.base[name]
-        return {
-            "key": self.key,
-            "title": self.title,
-            "unit": self.unit,
-            "kind": self.kind,
-            "target": self.target,
-            "met": self.met(),
-            "note": self.note,
-            "contenders": contenders,
-        }
-
-
-def machine() -> dict:
-    """What the figures were taken on."""
-    info = {
-        "platform": platform.platform(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "cpu": _cpu_model(),
-        "cpus": os.cpu_count(),
-        "memory_gib": _memory_gib(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "packages": {},
-        "commit": _commit(),
-    }
-    for package in ("icasdk", "urllib3", "frozendict", "libica", "pydantic"):
-        try:
-            info["packages"][package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            info["packages"][package] = None
-    return info
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _memory_gib() -> typing.Optional[float]:
-    try:
-        with open("/proc/meminfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("MemTotal:"):
-                    return round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    return None
-
-
-def _commit() -> typing.Optional[str]:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None
-
-
-def check_writable(path: pathlib.Path) -> None:
-    """Raise ``ResultsError`` unless ``path`` can take a results file.
+def output_path(text: str) -> pathlib.Path:
+    """The file ``--output`` names, resolved, once it is known it can be written.
 
     Checked before anything is measured, so that a run is never lost to a
-    bad ``--output`` at its end. A missing folder is made.
+    bad path at its end. A symbolic link is followed (its target is written);
+    what is there already must be a regular file: a device, a pipe or a
+    folder is never replaced. Missing folders are made only when saving.
     """
-    if path.is_dir():
-        raise ResultsError(f"{path} is a folder; give a file name")
+    if not text:
+        raise ResultsError("--output needs a file name")
+    if text.endswith(("/", os.sep)):
+        raise ResultsError(f"--output {text} names a folder; give a file name")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}."):
-            pass
+        path = pathlib.Path(os.path.realpath(os.path.expanduser(text)))
+        if path.exists():
+            if not path.is_file():
+                kind = "a folder" if path.is_dir() else "not a regular file"
+                raise ResultsError(f"--output {text} is {kind}; give a file name")
+            if not os.access(path, os.W_OK):
+                raise ResultsError(f"cannot write {path}: it is read-only")
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise ResultsError(f"cannot write {path}: {folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ResultsError(f"cannot write {path}: {folder} is read-only")
     except OSError as err:
-        raise ResultsError(f"cannot write {path}: {err.strerror or err}") from None
+        raise ResultsError(f"cannot write {text}: {err.strerror or err}") from None
+    return path
 
 
 def save(report: dict, path: pathlib.Path) -> None:
-    """Write ``report`` to ``path`` whole or not at all.
+    """Write ``report`` to ``path`` (from ``output_path``) whole or not at all.
 
     The text goes to a temporary file beside it first, so an earlier run's
-    file is replaced only by a complete one.
+    file is replaced only by a complete one, with the earlier file's mode.
     """
-    text = json.dumps(report, indent=2) + "\n"
+    text = json.dumps(report, indent=2, allow_nan=False) + "\n"
+    temporary = None
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    except OSError as err:
-        raise ResultsError(f"cannot write {path}: {err.strerror or err}") from None
-    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=".benchmarks-", suffix=".tmp"
+        )
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
     except OSError as err:
-        with contextlib.suppress(OSError):
+        if temporary is not None:
             os.unlink(temporary)
         raise ResultsError(f"cannot write {path}: {err.strerror or err}") from None
 
 
-MACHINE_KEYS = ("platform", "python", "cpu", "cpus", "memory_gib", "packages", "commit")
+def _mode_for(path: pathlib.Path) -> int:
+    """The earlier file's permissions, or what a new file gets under the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def load(path: pathlib.Path) -> typing.Tuple[typing.List[Row], dict]:
-    """The rows and the whole record (machine, sizes, ...) of a saved run.
-
-    Raises ``ResultsError`` for a file that is missing, unreadable, or not
-    one this runner wrote. Every figure the table shows is worked out here
-    once, so that a damaged file fails now, with its name, not mid-table.
-    """
+    """The rows and the whole record (machine, sizes, ...) of a saved run."""
     try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
+        if not path.is_file():
+            raise ResultsError(f"cannot read {path}: not a regular file")
+        if path.stat().st_size > MAX_BYTES:
+            raise ResultsError(f"{path} is too large to be a results file")
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ResultsError(f"cannot read {path}: {err.strerror or err}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ResultsError(f"{path} is not JSON: {err}") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path} is not JSON: it is not UTF-8 text") from None
     try:
-        rows = [Row.from_json(data) for data in saved["rows"]]
-        for row in rows:
-            row.met()
-            for name in row.samples:
-                row.ratio(name)
-        missing = [key for key in MACHINE_KEYS if key not in saved["machine"]]
-        if missing or not isinstance(saved["machine"]["packages"], dict):
-            raise KeyError(", ".join(missing) or "packages")
-    except (KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError) as err:
-        msg = (
-            f"{path} is not a results file of this runner ({type(err).__name__}: {err})"
-        )
-        raise ResultsError(msg) from None
-    return rows, saved
+        saved = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as err:  # JSONDecodeError is a ValueError
+        raise ResultsError(f"{path} is not JSON: {_first_line(err)}") from None
+
+    problem = _shape_problem(saved)
+    if problem:
+        raise ResultsError(f"{path} is not a results file of this runner: {problem}")
+    return [Row.from_json(data) for data in saved["rows"]], saved
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is no figure")
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err) or type(err).__name__).splitlines()[0][:200]
+
+
+def _shape_problem(saved: object) -> typing.Optional[str]:
+    """What is wrong with the shape of a loaded file, or None if nothing."""
+    import jsonschema  # the emulator's extra, which the benchmarks need anyway
+
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(SCHEMA).iter_errors(saved)
+    )
+    if error is None:
+        return None
+    where = "".join(f"[{part!r}]" for part in error.absolute_path) or "the top level"
+    return f"at {where}: {_first_line(error)}"
+
+
+_FIGURE = {"type": "number", "minimum": 0}  # JSON Schema numbers are never booleans
+_TEXT = {"type": "string"}
+_MEASURED = {
+    "type": "object",
+    "required": ["samples"],
+    "properties": {
+        "samples": {"type": "array", "items": _FIGURE, "minItems": 1},
+        "base": {"type": "number", "exclusiveMinimum": 0},
+        "median": {"type": ["number", "null"]},
+        "ratio": {"type": ["number", "null"]},
+    },
+}
+_SKIPPED = {"type": "object", "required": ["skipped"], "properties": {"skipped": _TEXT}}
+
+SCHEMA: typing.Dict[str, typing.Any] = {
+    "type": "object",
+    "required": ["rows", "machine"],
+    "properties": {
+        "tiny": {"type": "boolean"},
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "key",
+                    "title",
+                    "unit",
+                    "kind",
+                    "target",
+                    "note",
+                    "contenders",
+                ],
+                "properties": {
+                    "key": _TEXT,
+                    "title": _TEXT,
+                    "unit": {"enum": ["s", "B"]},
+                    "kind": {"enum": list(KINDS)},
+                    "target": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    "note": _TEXT,
+                    "contenders": {
+                        "type": "object",
+                        "propertyNames": {"enum": list(CONTENDERS)},
+                        "additionalProperties": {"oneOf": [_MEASURED, _SKIPPED]},
+                    },
+                },
+            },
+        },
+        "machine": {
+            "type": "object",
+            "required": [
+                "platform",
+                "python",
+                "cpu",
+                "cpus",
+                "memory_gib",
+                "packages",
+                "commit",
+            ],
+            "properties": {
+                "platform": _TEXT,
+                "python": _TEXT,
+                "cpu": _TEXT,
+                "cpus": {"type": ["integer", "null"]},
+                "memory_gib": {"type": ["number", "null"]},
+                "load_average": {"type": ["array", "null"], "items": _FIGURE},
+                "packages": {
+                    "type": "object",
+                    "additionalProperties": {"type": ["string", "null"]},
+                },
+                "commit": {"type": ["string", "null"]},
+            },
+        },
+    },
+}
+"""The shape ``cli.measure`` writes; ``load`` refuses anything else."""

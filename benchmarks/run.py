@@ -37,7 +37,8 @@ import typing
 
 from benchmarks import bodies, measure, worker
 from benchmarks.contenders import CONTENDERS, unavailable
-from benchmarks.results import REPO_ROOT, Row
+from benchmarks.machine import REPO_ROOT
+from benchmarks.row import Row
 
 EMULATOR_API_KEY = "benchmark-key"
 START_TIMEOUT = 60.0
@@ -140,21 +141,32 @@ class Runner:
         return row
 
     def work(self, contender: str, step: str, **task: typing.Any) -> dict:
-        """Run one step of one contender in a fresh worker process."""
+        """Run one step of one contender in a fresh worker process.
+
+        Raises ``WorkerError`` for a worker that fails, hangs or prints no
+        result, with the end of what it wrote to its standard error.
+        """
         task = dict(task, contender=contender, step=step)
-        done = subprocess.run(
-            [self.python, "-m", "benchmarks.worker", json.dumps(task)],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=WORKER_TIMEOUT,
-            check=False,
-        )
+        what = f"{contender} {step}"
+        try:
+            done = subprocess.run(
+                [self.python, "-m", "benchmarks.worker", json.dumps(task)],
+                capture_output=True,
+                text=True,
+                env=self.env,
+                timeout=WORKER_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise WorkerError(f"{what} took over {WORKER_TIMEOUT:.0f} s") from None
+        tail = done.stderr.strip()[-2000:]
         if done.returncode != 0:
-            tail = done.stderr.strip()[-2000:]
-            msg = f"{contender} {step} failed (exit {done.returncode}):\n{tail}"
-            raise WorkerError(msg)
-        return json.loads(done.stdout.strip().splitlines()[-1])
+            raise WorkerError(f"{what} failed (exit {done.returncode}):\n{tail}")
+        try:
+            return json.loads(done.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            msg = f"{what} printed no result: {done.stdout[-200:]!r}\n{tail}"
+            raise WorkerError(msg) from None
 
     def each(
         self,
@@ -181,7 +193,7 @@ class Runner:
                 self.say(f"  {row.title}: {name} ({turn + 1}/{rounds})")
                 try:
                     result = self.work(name, step, **task)
-                except (WorkerError, subprocess.TimeoutExpired) as err:
+                except WorkerError as err:
                     if name in ("floor", "icasdk"):
                         raise
                     row.skipped[name] = f"failed: {str(err).splitlines()[-1]}"
@@ -211,7 +223,7 @@ class Runner:
             yield url
         finally:
             process.stdin.close()
-            process.wait(timeout=10)
+            _reap(process)
 
     @contextlib.contextmanager
     def emulator(self) -> typing.Iterator[str]:
@@ -236,7 +248,16 @@ class Runner:
                 yield _emulator_url(process)
             finally:
                 process.terminate()
-                process.wait(timeout=10)
+                _reap(process)
+
+
+def _reap(process: subprocess.Popen) -> None:
+    """Wait for a process told to stop; kill it if it has not within 10 s."""
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _emulator_url(process: subprocess.Popen) -> str:
@@ -307,14 +328,17 @@ def bench_import(runner: Runner) -> None:
 
 
 def _run_python(runner: Runner, code: str) -> str:
-    done = subprocess.run(
-        [runner.python, "-c", code],
-        capture_output=True,
-        text=True,
-        env=runner.env,
-        timeout=WORKER_TIMEOUT,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [runner.python, "-c", code],
+            capture_output=True,
+            text=True,
+            env=runner.env,
+            timeout=WORKER_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise WorkerError(f"import took over {WORKER_TIMEOUT:.0f} s") from None
     if done.returncode != 0:
         raise WorkerError(f"import failed:\n{done.stderr.strip()[-2000:]}")
     return done.stdout.strip().splitlines()[-1]

@@ -149,7 +149,10 @@ def main(argv: typing.Optional[typing.List[str]] = None) -> int:
 
     server = serve_in_thread(args.page_items)
     print(server.base_url, flush=True)
-    sys.stdin.read()  # serve until the runner closes our standard input
+    try:
+        sys.stdin.read()  # serve until the runner closes our standard input
+    except KeyboardInterrupt:  # Ctrl-C reaches the runner's whole process group
+        pass
     server.shutdown()
     server.server_close()
     return 0

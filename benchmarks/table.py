@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from benchmarks.results import Row
+from benchmarks.row import Row
 
 
 def format_value(value: typing.Optional[float], unit: str) -> str:

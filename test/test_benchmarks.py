@@ -11,8 +11,9 @@ import json
 
 import pytest
 
-from benchmarks import bodies, cli, planning, results, table
+from benchmarks import bodies, cli, planning, table
 from benchmarks.contenders import unavailable
+from benchmarks.row import Row
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -96,7 +97,7 @@ def test_planning_manifest_is_planned_as_meant(tmp_path):
 
 
 def _row(kind, target, floor, icasdk, libica=None, base=None):
-    row = results.Row("key", "title", "s", kind, target)
+    row = Row("key", "title", "s", kind, target)
     row.samples = {"floor": [floor], "icasdk": [icasdk]}
     if libica is not None:
         row.samples["libica"] = [libica]
