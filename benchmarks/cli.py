@@ -127,6 +127,8 @@ def main(argv: typing.Optional[typing.List[str]] = None) -> int:
 
 
 def _terminate(signum: int, frame: object) -> None:
+    # One SIGTERM is enough: a second must not cut short the cleaning up.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
 
 
@@ -161,11 +163,11 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
     if args.output is not None:
         output = results.output_path(args.output)
     elif args.tiny:
-        output = TINY_OUTPUT
+        output = results.output_path(str(TINY_OUTPUT))
     elif set(only) != set(run.BENCHMARKS) or set(contenders) != set(CONTENDERS):
-        output = PARTIAL_OUTPUT
+        output = results.output_path(str(PARTIAL_OUTPUT))
     else:
-        output = DEFAULT_OUTPUT
+        output = results.output_path(str(DEFAULT_OUTPUT))
     missing = run.missing_packages()
     if missing:
         raise UsageError(
