@@ -140,17 +140,15 @@ class Runner:
         self.rows.append(row)
         return row
 
-    def work(self, contender: str, step: str, **task: typing.Any) -> dict:
-        """Run one step of one contender in a fresh worker process.
+    def run_python(self, arguments: typing.Sequence[str], what: str) -> str:
+        """Run this Python with ``arguments`` in a process of its own; its output.
 
-        Raises ``WorkerError`` for a worker that fails, hangs or prints no
-        result, with the end of what it wrote to its standard error.
+        Raises ``WorkerError`` for a process that fails or hangs, with the end
+        of what it wrote to its standard error.
         """
-        task = dict(task, contender=contender, step=step)
-        what = f"{contender} {step}"
         try:
             done = subprocess.run(
-                [self.python, "-m", "benchmarks.worker", json.dumps(task)],
+                [self.python, *arguments],
                 capture_output=True,
                 text=True,
                 env=self.env,
@@ -159,14 +157,20 @@ class Runner:
             )
         except subprocess.TimeoutExpired:
             raise WorkerError(f"{what} took over {WORKER_TIMEOUT:.0f} s") from None
-        tail = done.stderr.strip()[-2000:]
         if done.returncode != 0:
+            tail = done.stderr.strip()[-2000:]
             raise WorkerError(f"{what} failed (exit {done.returncode}):\n{tail}")
+        return done.stdout
+
+    def work(self, contender: str, step: str, **task: typing.Any) -> dict:
+        """Run one step of one contender in a fresh worker process; its result."""
+        task = dict(task, contender=contender, step=step)
+        what = f"{contender} {step}"
+        output = self.run_python(["-m", "benchmarks.worker", json.dumps(task)], what)
         try:
-            return json.loads(done.stdout.strip().splitlines()[-1])
-        except (IndexError, ValueError):
-            msg = f"{what} printed no result: {done.stdout[-200:]!r}\n{tail}"
-            raise WorkerError(msg) from None
+            return json.loads(_last_line(output, what))
+        except ValueError:
+            raise WorkerError(f"{what} printed no result: {output[-200:]!r}") from None
 
     def each(
         self,
@@ -320,28 +324,28 @@ def bench_import(runner: Runner) -> None:
         name: snippet.format(imports=CONTENDERS[name].imports)
         for name in runner.contenders
     }
-    for code in codes.values():  # once untimed: byte-code caches written
-        _run_python(runner, code)
+    for name, code in codes.items():  # once untimed: byte-code caches written
+        _import_seconds(runner, name, code)
     for _ in range(runner.sizes.import_runs):  # contenders take turns
         for name, code in codes.items():
-            row.samples.setdefault(name, []).append(float(_run_python(runner, code)))
+            seconds = _import_seconds(runner, name, code)
+            row.samples.setdefault(name, []).append(seconds)
 
 
-def _run_python(runner: Runner, code: str) -> str:
+def _import_seconds(runner: Runner, name: str, code: str) -> float:
+    what = f"{name} import"
+    output = runner.run_python(["-c", code], what)
     try:
-        done = subprocess.run(
-            [runner.python, "-c", code],
-            capture_output=True,
-            text=True,
-            env=runner.env,
-            timeout=WORKER_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise WorkerError(f"import took over {WORKER_TIMEOUT:.0f} s") from None
-    if done.returncode != 0:
-        raise WorkerError(f"import failed:\n{done.stderr.strip()[-2000:]}")
-    return done.stdout.strip().splitlines()[-1]
+        return float(_last_line(output, what))
+    except ValueError:
+        raise WorkerError(f"{what} printed no time: {output[-200:]!r}") from None
+
+
+def _last_line(output: str, what: str) -> str:
+    lines = output.strip().splitlines()
+    if not lines:
+        raise WorkerError(f"{what} printed nothing")
+    return lines[-1]
 
 
 def bench_parse(runner: Runner) -> None:

@@ -8,10 +8,11 @@ was measured or skipped with a reason, and that the table and JSON came out.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
-from benchmarks import bodies, cli, planning, table
+from benchmarks import bodies, cli, planning, run, table
 from benchmarks.contenders import unavailable
 from benchmarks.row import Row
 
@@ -129,3 +130,28 @@ def test_values_read_as_a_person_would():
     assert table.format_value(1.5, "s") == "1.5 s"
     assert table.format_value(3 * 1024**2, "B") == "3.0 MiB"
     assert table.format_value(None, "s") == "-"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in Python is a shell script")
+@pytest.mark.parametrize(
+    "script, match",
+    [
+        ("echo garbage", "icasdk parse printed no result: 'garbage\\\\n'"),
+        ("true", "icasdk parse printed nothing"),
+        ("echo boom >&2; exit 3", "icasdk parse failed \\(exit 3\\):\nboom"),
+        ("exec sleep 30", "icasdk parse took over 1 s"),
+    ],
+    ids=["no JSON", "nothing", "failure", "hang"],
+)
+def test_a_worker_that_gives_no_result_is_a_worker_error(
+    tmp_path, monkeypatch, script, match
+):
+    """Whatever a worker does wrong, the runner says so in a WorkerError."""
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    python.chmod(0o755)
+    monkeypatch.setattr(run, "WORKER_TIMEOUT", 1.0)
+    runner = run.Runner(run.TINY, ["floor", "icasdk"], python=str(python))
+
+    with pytest.raises(run.WorkerError, match=match):
+        runner.work("icasdk", "parse")
