@@ -43,6 +43,10 @@ from benchmarks.row import Row
 EMULATOR_API_KEY = "benchmark-key"
 START_TIMEOUT = 60.0
 WORKER_TIMEOUT = 1800.0
+# The canned server and the emulator run in sessions of their own, so that a
+# terminal's Ctrl-C reaches only the runner, which stops them itself on the way
+# out; without that a server caught starting up dies with a traceback.
+OWN_SESSION = os.name == "posix"
 BENCHMARKS = ("import", "parse", "calls", "create", "paging", "planning")
 
 
@@ -219,6 +223,7 @@ class Runner:
             stdout=subprocess.PIPE,
             text=True,
             env=self.env,
+            start_new_session=OWN_SESSION,
         )
         try:
             url = process.stdout.readline().strip()
@@ -246,7 +251,11 @@ class Runner:
                 f"--seed={seed}",
             ]
             process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, text=True, env=self.env
+                command,
+                stdout=subprocess.PIPE,
+                text=True,
+                env=self.env,
+                start_new_session=OWN_SESSION,
             )
             try:
                 yield _emulator_url(process)
