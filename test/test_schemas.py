@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from icasdk import schemas
+from icasdk import formats, schemas
 from icasdk.exceptions import ApiTypeError, ApiValueError, OpenApiException
 from icasdk.model.create_project_data_update_batch import CreateProjectDataUpdateBatch
 from icasdk.model.data_update_group import DataUpdateGroup
@@ -463,7 +463,7 @@ def _same_result(new, old):
 def test_parse_date_time_agrees_with_the_normalising_path(text):
     """The fromisoformat fast path (Python 3.11+) changes no result of any shape."""
     _same_result(
-        schemas.parse_date_time(text), schemas._parse_date_time_normalised(text)
+        schemas.parse_date_time(text), formats._parse_date_time_normalised(text)
     )
 
 
@@ -486,13 +486,13 @@ def test_offset_minutes_past_59_give_the_text_back(zone):
 @given(st.text(max_size=40))
 def test_parse_date_time_of_any_text_agrees_with_the_normalising_path(text):
     _same_result(
-        schemas.parse_date_time(text), schemas._parse_date_time_normalised(text)
+        schemas.parse_date_time(text), formats._parse_date_time_normalised(text)
     )
 
 
 BOTH_PATHS = pytest.mark.parametrize(
     "parse",
-    [schemas.parse_date_time, schemas._parse_date_time_normalised],
+    [schemas.parse_date_time, formats._parse_date_time_normalised],
     ids=["parse_date_time", "normalised"],
 )
 
