@@ -202,7 +202,7 @@ class String(Type):
             if value.__class__ is not str:
                 return value
 
-        self._check_string(value, path, errors, request)
+        self.check_text(value, path, errors, request)
         return value
 
     def _from_python(self, value, path, errors):
@@ -228,7 +228,8 @@ class String(Type):
             return value
         return self._type_error(value, path, errors)
 
-    def _check_string(self, value: str, path, errors, request) -> None:
+    def check_text(self, value: str, path, errors, request) -> None:
+        """Record in ``errors`` what is wrong with ``value``, an exact ``str``."""
         if request and not _encodable(value):
             message = f"expected text that can be sent as UTF-8, got {shorten(value)}"
             errors.append(SchemaError(path, message + _SURROGATE_HINT, False))

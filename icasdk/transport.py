@@ -137,7 +137,7 @@ class Transport:
         then): a caller who keeps streamed responses unread cannot make later
         calls hang for ever, while busy threads still get their turn.
         """
-        response = self._pool.urlopen(
+        response: urllib3.HTTPResponse = self._pool.urlopen(  # type: ignore[assignment]
             request.method,
             request.url,
             body=request.body,
@@ -148,7 +148,7 @@ class Transport:
             redirect=False,
             retries=_NO_RETRIES,
         )
-        return typing.cast("urllib3.HTTPResponse", response)
+        return response
 
     def close(self) -> None:
         """Close every pooled connection.

@@ -6,6 +6,7 @@ import datetime
 import email.utils
 import logging
 import socket
+import urllib.parse
 import uuid
 
 import pytest
@@ -22,6 +23,8 @@ from canned_server import (
     items_body,
     problem,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 import icasdk
 from icasdk import api_client, schemas
@@ -29,6 +32,9 @@ from icasdk.apis.tags.project_data_update_batch_api import ProjectDataUpdateBatc
 from icasdk.model.create_project_data_update_batch import CreateProjectDataUpdateBatch
 from icasdk.model.data_update_group import DataUpdateGroup
 from icasdk.model.tag_update import TagUpdate
+from icasdk.paths.api_projects_project_id_data_update_batch.post import (
+    OPERATION as CREATE,
+)
 from icasdk.retries import RetryPolicy
 
 KEY = "test-key-123"
@@ -76,6 +82,19 @@ def test_path_values_stay_one_segment(server, api, project_id, sent):
     _create(api, path_params={"projectId": project_id})
 
     assert server.last.path == f"/ica/rest/api/projects/{sent}/dataUpdateBatch"
+
+
+@given(text=st.text(st.characters(blacklist_categories=["Cs"]), min_size=1))
+def test_a_path_value_is_encoded_as_quote_would(text):
+    """Text left as it is (unreserved only) comes out as percent-encoding gives it."""
+    param = CREATE.parameters_in("path")["projectId"]
+
+    path = api_client._render_path(CREATE, [(param, text)])
+
+    segment = urllib.parse.quote(text, safe="")
+    if segment in (".", ".."):
+        segment = segment.replace(".", "%2E")
+    assert path == f"/api/projects/{segment}/dataUpdateBatch"
 
 
 @pytest.mark.parametrize("name", ["batchId", "itemId"])
