@@ -61,7 +61,10 @@ is_uuid = _UUID_RE.fullmatch
 
 
 REMEMBERED_TEXTS = 1024
-"""How many passed texts each format check keeps: well under 100 KiB each."""
+"""How many passed texts each format check keeps."""
+REMEMBERED_LENGTH = 64
+"""The longest text remembered: ids and time stamps are shorter. With the count,
+it bounds what a check keeps to about 150 KiB, whatever a server sends."""
 
 
 class RememberingCheck:
@@ -74,7 +77,8 @@ class RememberingCheck:
     text is still checked, against the set or the pattern; none is taken on
     trust. Only exact ``str`` texts are remembered, so a subclass with its
     own ``__eq__`` cannot pass as a valid text. The set holds at most
-    ``limit`` texts and starts afresh when full, so memory stays bounded.
+    ``limit`` texts of at most ``REMEMBERED_LENGTH`` characters and starts
+    afresh when full, so its memory stays bounded.
     """
 
     __slots__ = ("check", "passed", "limit")
@@ -93,7 +97,7 @@ class RememberingCheck:
             return True
         if not self.check(value):
             return False
-        if exact:
+        if exact and len(value) <= REMEMBERED_LENGTH:
             passed = self.passed
             if len(passed) >= self.limit:
                 passed.clear()

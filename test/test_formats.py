@@ -75,6 +75,20 @@ def test_memory_is_bounded_by_the_limit():
     assert "9" in check.passed
 
 
+def test_a_long_text_is_checked_every_time_and_never_remembered():
+    """Only short texts are kept, so a server's huge values cannot pile up."""
+    counting = CountingCheck()
+    check = formats.RememberingCheck(counting)
+    long_text = "/" + "x" * formats.REMEMBERED_LENGTH
+
+    assert check(long_text) and check(long_text)
+
+    assert counting.calls == 2
+    assert check.passed == set()
+    assert check("/" + "x" * (formats.REMEMBERED_LENGTH - 1))
+    assert len(check.passed) == 1
+
+
 def test_a_str_subclass_is_checked_and_not_remembered():
     """A subclass claiming to equal a passed text cannot skip the check."""
 
