@@ -320,7 +320,7 @@ class ApiClient:
                 return []
             given = {}
         label = f"{location}_params"
-        if given.__class__ is not dict and not isinstance(
+        if type(given) is not dict and not isinstance(
             given, collections.abc.Mapping
         ):
             message = (
@@ -346,7 +346,7 @@ class ApiClient:
                     message = f"required {location} parameter {name!r} is missing"
                     errors.append(SchemaError((label, name), message, True))
                 continue
-            if value.__class__ is str and param.schema.__class__ is schemas.String:
+            if type(value) is str and type(param.schema) is schemas.String:
                 # Most values are text: the same check, without the dispatch.
                 found = len(errors)
                 param.schema.check_text(value, (label, name), errors, True)
@@ -598,7 +598,7 @@ def _coerced(param: Parameter, value: typing.Any) -> typing.Any:
 
 def _param_text(value: typing.Any) -> str:
     """A checked parameter value as the text sent (``True`` -> ``'true'``)."""
-    if value.__class__ is str:
+    if type(value) is str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -75,8 +75,9 @@ class RememberingCheck:
     wait. A text equal to one already passed is valid without being checked
     again, and a set lookup costs a fraction of a regular expression. Every
     text is still checked, against the set or the pattern; none is taken on
-    trust. Only exact ``str`` texts are remembered, so a subclass with its
-    own ``__eq__`` cannot pass as a valid text. The set holds at most
+    trust. Only exact ``str`` texts are remembered or looked up (asked of
+    ``type()``, which no subclass can fake), so a subclass with its own
+    ``__eq__`` cannot pass as a valid text. The set holds at most
     ``limit`` texts of at most ``REMEMBERED_LENGTH`` characters and starts
     afresh when full, so its memory stays bounded.
     """
@@ -92,7 +93,7 @@ class RememberingCheck:
         self.limit = limit
 
     def __call__(self, value: str) -> bool:
-        exact = value.__class__ is str
+        exact = type(value) is str
         if exact and value in self.passed:
             return True
         if not self.check(value):

@@ -195,11 +195,11 @@ class String(Type):
         return "a string"
 
     def _convert(self, value, path, errors, request):
-        if value.__class__ is not str:
+        if type(value) is not str:
             if not request:
                 return self._type_error(value, path, errors)
             value = self._from_python(value, path, errors)
-            if value.__class__ is not str:
+            if type(value) is not str:
                 return value
 
         self.check_text(value, path, errors, request)
@@ -259,7 +259,7 @@ class String(Type):
             errors.append(SchemaError(path, message, False))
 
     def to_python(self, value):
-        if value.__class__ is not str:
+        if type(value) is not str:
             return value
         if self.format == "date-time":
             return parse_date_time(value)
@@ -314,7 +314,7 @@ class Integer(Type):
         return f"an integer ({self.format})" if self.format else "an integer"
 
     def _convert(self, value, path, errors, request):
-        if value.__class__ is not int:
+        if type(value) is not int:
             if isinstance(value, bool) or not isinstance(value, int):
                 return self._type_error(value, path, errors)
             value = int(value)
@@ -381,7 +381,7 @@ class Boolean(Type):
         return "a boolean"
 
     def _convert(self, value, path, errors, request):
-        if value.__class__ is not bool:
+        if type(value) is not bool:
             return self._type_error(value, path, errors)
         return value
 
@@ -411,7 +411,7 @@ class Array(Type):
         return f"a list of {_plural(self.items.expected)}"
 
     def _convert(self, value, path, errors, request):
-        if value.__class__ is not list and value.__class__ is not tuple:
+        if type(value) is not list and type(value) is not tuple:
             if not isinstance(value, (list, tuple)):
                 return self._type_error(value, path, errors)
 
@@ -419,7 +419,7 @@ class Array(Type):
         if (
             isinstance(item_type, String)
             and item_type.is_plain
-            and all(item.__class__ is str for item in value)
+            and all(type(item) is str for item in value)
             and (not request or _encodable("\n".join(value)))
         ):
             # The common case (ids, tags), checked in one pass.
@@ -469,7 +469,7 @@ class Map(Type):
         convert = self.values.convert
         out = {}
         for key, item in value.items():
-            if key.__class__ is not str:
+            if type(key) is not str:
                 message = f"expected string keys, got key {_describe(key)}"
                 errors.append(SchemaError(path, message, True))
                 continue
@@ -537,9 +537,9 @@ class ModelType(Type):
 
     def _convert(self, value, path, errors, request):
         model = self.model
-        if value.__class__ is model:
+        if type(value) is model:
             return value
-        if value.__class__ is dict and not request:
+        if type(value) is dict and not request:
             return builder_for(model)(value, path, errors)
         if not isinstance(value, collections.abc.Mapping):
             return self._type_error(value, path, errors)
@@ -570,7 +570,7 @@ def _plural(expected: str) -> str:
 
 def _freeze_json(value, path: Path, errors: Errors, request: bool):
     """A JSON value made immutable: dicts to frozendicts, lists to tuples."""
-    cls = value.__class__
+    cls = type(value)
     if cls is str and request and not _encodable(value):
         message = f"expected text that can be sent as UTF-8, got {shorten(value)}"
         errors.append(SchemaError(path, message + _SURROGATE_HINT, False))
@@ -580,7 +580,7 @@ def _freeze_json(value, path: Path, errors: Errors, request: bool):
     if isinstance(value, collections.abc.Mapping):
         out = {}
         for key, item in value.items():
-            if key.__class__ is not str:
+            if type(key) is not str:
                 message = f"expected string keys, got key {_describe(key)}"
                 errors.append(SchemaError(path, message, True))
                 continue
@@ -753,7 +753,7 @@ class Model(FrozenDict):
         aliases = cls.__aliases__
         resolved: dict = {}
         for key, value in given.items():
-            if key.__class__ is not str:
+            if type(key) is not str:
                 message = f"expected string keys, got key {_describe(key)}"
                 errors.append(SchemaError(path, message, True))
                 continue
@@ -807,7 +807,7 @@ class Model(FrozenDict):
 
         checked = {}
         for key, value in extra.items():
-            if key.__class__ is not str:
+            if type(key) is not str:
                 message = f"expected string keys in _extra, got key {_describe(key)}"
                 errors.append(SchemaError((), message, True))
             elif key in cls.__aliases__:
@@ -1003,7 +1003,7 @@ def _copy_containers(value: object) -> object:
     reachable: a dict inside a tuple or an ``OrderedDict`` would otherwise be
     built into, as a plain one is. Models are immutable, so they are kept.
     """
-    cls = value.__class__
+    cls = type(value)
     if cls is dict:
         return {key: _copy_containers(item) for key, item in value.items()}
     if cls is list:

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from icasdk import formats, schemas
+from icasdk.exceptions import ApiValueError
 from icasdk.model.job import Job
 
 RAW_CHECKS = {
@@ -105,6 +106,37 @@ def test_a_str_subclass_is_checked_and_not_remembered():
     assert check(Liar("good")) is False
     assert counting.calls == 1
     assert check.passed == {"good"}
+
+
+class Impostor(str):
+    """Text that claims to be a plain ``str`` equal to a valid id (a helper's find)."""
+
+    @property
+    def __class__(self):  # noqa: D401 - what isinstance and __class__ see
+        return str
+
+    def __eq__(self, other: object) -> bool:
+        return other == VALID["uuid"]
+
+    def __hash__(self) -> int:
+        return hash(VALID["uuid"])
+
+
+def test_text_faking_its_class_is_still_checked_in_a_response():
+    assert schemas.FORMAT_CHECKS["uuid"](VALID["uuid"])  # remembered now
+
+    _, errors = schemas.from_response(Job, {"id": Impostor("not-a-uuid")})
+
+    assert ("id",) in [error.path for error in errors]
+
+
+def test_text_faking_its_class_is_still_checked_in_a_request():
+    assert schemas.FORMAT_CHECKS["uuid"](VALID["uuid"])
+
+    with pytest.raises(ApiValueError, match="expected a UUID string"):
+        schemas.to_request_value(
+            schemas.String(format="uuid"), Impostor("not-a-uuid"), ("batchId",)
+        )
 
 
 @pytest.mark.parametrize("name", sorted(RAW_CHECKS))

@@ -111,6 +111,29 @@ def test_ids_are_checked_as_uuids_before_sending(server, api, name):
     assert server.requests == []
 
 
+def test_an_id_faking_its_class_is_checked_and_not_sent(server, api):
+    """Text claiming to be a plain str equal to a valid id is checked as what it is."""
+
+    class Impostor(str):
+        @property
+        def __class__(self):
+            return str
+
+        def __eq__(self, other: object) -> bool:
+            return other == BATCH_ID
+
+        def __hash__(self) -> int:
+            return hash(BATCH_ID)
+
+    schemas.FORMAT_CHECKS["uuid"](BATCH_ID)  # remembered as valid
+    path_params = {"projectId": PROJECT_ID, "batchId": Impostor("not-a-uuid")}
+
+    with pytest.raises(icasdk.ApiValueError, match="expected a UUID string"):
+        api.get_project_data_update_batch(path_params=path_params)
+
+    assert server.requests == []
+
+
 def test_uuid_objects_are_accepted_for_ids(server, api):
     """A uuid.UUID works wherever a UUID string does."""
     server.reply(Reply(200, item_body()))
