@@ -160,11 +160,12 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
     contenders = _names("--contenders", args.contenders, tuple(CONTENDERS))
     if "floor" not in contenders or "icasdk" not in contenders:
         raise UsageError("the floor and icasdk are always measured: ratios need both")
+    full_run = set(only) == set(run.BENCHMARKS) and set(contenders) == set(CONTENDERS)
     if args.output is not None:
         output = results.output_path(args.output)
     elif args.tiny:
         output = results.output_path(str(TINY_OUTPUT))
-    elif set(only) != set(run.BENCHMARKS) or set(contenders) != set(CONTENDERS):
+    elif not full_run:
         output = results.output_path(str(PARTIAL_OUTPUT))
     else:
         output = results.output_path(str(DEFAULT_OUTPUT))
@@ -198,7 +199,20 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
         "sizes": dataclasses.asdict(sizes),
         "rows": [row.to_json() for row in runner.rows],
     }
-    results.save(report, output)
+    if runner.failed and args.output is None and not args.tiny and full_run:
+        # A peer that failed a step leaves rows without its figures: the run
+        # is a partial one, and must not replace the last full run's file.
+        output = results.output_path(str(PARTIAL_OUTPUT))
+        runner.say(
+            f"note: {', '.join(sorted(runner.failed))} failed a step, so this run "
+            f"goes to {output.name}; {DEFAULT_OUTPUT.name} is kept"
+        )
+    try:
+        results.save(report, output)
+    except results.SaveError as err:
+        _print(runner.rows, info, args, args.tiny, None)
+        _complain(f"{err}; the table above is all that is left of this run")
+        return FAILED
     return _print(runner.rows, info, args, args.tiny, output)
 
 

@@ -26,6 +26,10 @@ class ResultsError(Exception):
     """A results file cannot be written or read; the message says which and why."""
 
 
+class SaveError(ResultsError):
+    """Saving failed after the path was checked (a full disk, say): the run is lost."""
+
+
 def output_path(text: str) -> pathlib.Path:
     """The file ``--output`` names, resolved, once it is known it can be written.
 
@@ -51,8 +55,13 @@ def output_path(text: str) -> pathlib.Path:
             folder = folder.parent
         if not folder.is_dir():
             raise ResultsError(f"cannot write {path}: {folder} is not a folder")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise ResultsError(f"cannot write {path}: {folder} is read-only")
+        # os.access says yes to root almost everywhere (/proc too): a file
+        # made and removed is the only proof that saving can work.
+        handle, probe = tempfile.mkstemp(
+            dir=folder, prefix=".benchmarks-", suffix=".tmp"
+        )
+        os.close(handle)
+        os.unlink(probe)
     except OSError as err:
         raise ResultsError(f"cannot write {text}: {err.strerror or err}") from None
     return path
@@ -78,7 +87,7 @@ def save(report: dict, path: pathlib.Path) -> None:
     except OSError as err:
         if temporary is not None:
             os.unlink(temporary)
-        raise ResultsError(f"cannot write {path}: {err.strerror or err}") from None
+        raise SaveError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def _mode_for(path: pathlib.Path) -> int:
@@ -94,6 +103,8 @@ def _mode_for(path: pathlib.Path) -> int:
 def load(path: pathlib.Path) -> typing.Tuple[typing.List[Row], dict]:
     """The rows and the whole record (machine, sizes, ...) of a saved run."""
     try:
+        if not path.exists():
+            raise ResultsError(f"cannot read {path}: no such file")
         if not path.is_file():
             raise ResultsError(f"cannot read {path}: not a regular file")
         if path.stat().st_size > MAX_BYTES:
@@ -135,19 +146,27 @@ def _shape_problem(saved: object) -> typing.Optional[str]:
     return f"at {where}: {_first_line(error)}"
 
 
-_FIGURE = {"type": "number", "minimum": 0}  # JSON Schema numbers are never booleans
+# JSON Schema numbers are never booleans. The bound keeps out numbers no run
+# gives (seconds, bytes, ratios), among them integers too large for a float.
+_FIGURE = {"type": "number", "minimum": 0, "maximum": 1e15}
 _TEXT = {"type": "string"}
 _MEASURED = {
     "type": "object",
     "required": ["samples"],
     "properties": {
         "samples": {"type": "array", "items": _FIGURE, "minItems": 1},
-        "base": {"type": "number", "exclusiveMinimum": 0},
-        "median": {"type": ["number", "null"]},
-        "ratio": {"type": ["number", "null"]},
+        "base": {**_FIGURE, "exclusiveMinimum": 0},
+        "median": {"anyOf": [_FIGURE, {"type": "null"}]},
+        "ratio": {"anyOf": [_FIGURE, {"type": "null"}]},
     },
+    "additionalProperties": False,
 }
-_SKIPPED = {"type": "object", "required": ["skipped"], "properties": {"skipped": _TEXT}}
+_SKIPPED = {
+    "type": "object",
+    "required": ["skipped"],
+    "properties": {"skipped": _TEXT},
+    "additionalProperties": False,
+}
 
 SCHEMA: typing.Dict[str, typing.Any] = {
     "type": "object",
@@ -172,7 +191,9 @@ SCHEMA: typing.Dict[str, typing.Any] = {
                     "title": _TEXT,
                     "unit": {"enum": ["s", "B"]},
                     "kind": {"enum": list(KINDS)},
-                    "target": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                    "target": {
+                        "anyOf": [{**_FIGURE, "exclusiveMinimum": 0}, {"type": "null"}]
+                    },
                     "note": _TEXT,
                     "contenders": {
                         "type": "object",
@@ -198,7 +219,7 @@ SCHEMA: typing.Dict[str, typing.Any] = {
                 "python": _TEXT,
                 "cpu": _TEXT,
                 "cpus": {"type": ["integer", "null"]},
-                "memory_gib": {"type": ["number", "null"]},
+                "memory_gib": {"anyOf": [_FIGURE, {"type": "null"}]},
                 "load_average": {"type": ["array", "null"], "items": _FIGURE},
                 "packages": {
                     "type": "object",

@@ -117,17 +117,20 @@ class Runner:
         sizes: Sizes,
         contenders: typing.Sequence[str],
         python: str = sys.executable,
-        progress: typing.TextIO = sys.stderr,
+        progress: typing.Optional[typing.TextIO] = None,
     ) -> None:
         self.sizes = sizes
         self.python = python
-        self.progress = progress
+        # Looked up now, not at import: whoever runs the runner may have swapped it.
+        self.progress = sys.stderr if progress is None else progress
         self.skipped = {}
         for name in contenders:
             reason = unavailable(name)
             if reason is not None:
                 self.skipped[name] = reason
         self.contenders = [name for name in contenders if name not in self.skipped]
+        self.failed: typing.Set[str] = set()
+        """Peers that failed a step: their rows say so, and the run is partial."""
         self.rows: typing.List[Row] = []
         paths = [str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
         self.env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, paths)))
@@ -162,8 +165,12 @@ class Runner:
         except subprocess.TimeoutExpired:
             raise WorkerError(f"{what} took over {WORKER_TIMEOUT:.0f} s") from None
         if done.returncode != 0:
-            tail = done.stderr.strip()[-2000:]
-            raise WorkerError(f"{what} failed (exit {done.returncode}):\n{tail}")
+            tail = done.stderr.strip()[-2000:] or "(it wrote no error output)"
+            if done.returncode < 0:
+                how = f"was killed by signal {-done.returncode}"
+            else:
+                how = f"failed (exit {done.returncode})"
+            raise WorkerError(f"{what} {how}:\n{tail}")
         return done.stdout
 
     def work(self, contender: str, step: str, **task: typing.Any) -> dict:
@@ -204,7 +211,8 @@ class Runner:
                 except WorkerError as err:
                     if name in ("floor", "icasdk"):
                         raise
-                    row.skipped[name] = f"failed: {str(err).splitlines()[-1]}"
+                    row.skipped[name] = f"failed: {_gist(err)}"
+                    self.failed.add(name)
                     row.samples.pop(name, None)
                     continue
                 results.setdefault(name, []).append(result)
@@ -262,6 +270,12 @@ class Runner:
             finally:
                 process.terminate()
                 _reap(process)
+
+
+def _gist(err: WorkerError) -> str:
+    """What failed and how, then the error's last line (a traceback's exception)."""
+    lines = str(err).splitlines()
+    return lines[0] if len(lines) == 1 else f"{lines[0]} {lines[-1]}"
 
 
 def _reap(process: subprocess.Popen) -> None:

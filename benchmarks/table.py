@@ -40,11 +40,20 @@ def format_met(row: Row) -> str:
     met = row.met()
     if met is None:
         return ""
-    return "met" if met else "MISSED"
+    if not met:
+        return "MISSED"
+    return "met" if _beside_libica(row) else "met*"
 
+
+def _beside_libica(row: Row) -> bool:
+    """Whether the verdict could weigh libica too (planning has no peer to weigh)."""
+    return row.kind == "cpu" or row.value("libica") is not None
+
+
+UNWEIGHED_NOTE = "met*: within the target, but libica was not measured on this row"
 
 TABLE_HEADER = ("benchmark", "floor", "icasdk", "ratio", "libica", "ratio")
-TABLE_HEADER += ("target", "icasdk")
+TABLE_HEADER += ("target", "verdict")
 
 
 def table_cells(rows: typing.Sequence[Row]) -> typing.List[typing.Tuple[str, ...]]:
@@ -119,6 +128,8 @@ def format_notes(rows: typing.Sequence[Row]) -> str:
     for row in rows:
         if row.note:
             out.append(f"{row.title}: {row.note}")
+    if any(format_met(row) == "met*" for row in rows):
+        out.append(UNWEIGHED_NOTE)
     reasons = sorted({reason for row in rows for reason in row.skipped.values()})
     out.extend(
         reason if reason.startswith("n/a") else f"skipped: {reason}"

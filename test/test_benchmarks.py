@@ -127,6 +127,41 @@ def test_growth_and_cpu_targets():
     assert _row("info", None, 1.0, 9.0).met() is None
 
 
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in Python is a shell script")
+def test_a_peer_that_fails_is_skipped_with_what_failed_and_how(tmp_path):
+    """libica's failure is kept on the row, named, and the run goes on."""
+    python = tmp_path / "python"
+    python.write_text("#!/bin/sh\nkill -9 $$\n", encoding="utf-8")
+    python.chmod(0o755)
+    runner = run.Runner(run.TINY, ["floor", "icasdk"], python=str(python))
+    runner.contenders = ["libica"]  # stands in for an installed libica
+    row = Row("parse_small", "2 parse", "s", "ratio", 4.0)
+
+    runner.each(row, "parse", size=1)
+
+    assert row.skipped == {
+        "libica": "failed: libica parse was killed by signal 9: "
+        "(it wrote no error output)"
+    }
+    assert runner.failed == {"libica"}
+
+
+def test_a_verdict_without_libica_is_marked_and_explained():
+    """met* when libica has no figure on the row; planning has no peer to weigh."""
+    alone = _row("ratio", 2.0, 1.0, 1.9)
+    beside = _row("ratio", 2.0, 1.0, 1.9, libica=3.0)
+    planning = _row("cpu", 1.0, 0.0, 0.5)
+
+    assert [table.format_met(row) for row in (alone, beside, planning)] == [
+        "met*",
+        "met",
+        "met",
+    ]
+    assert table.UNWEIGHED_NOTE in table.format_notes([alone])
+    assert table.UNWEIGHED_NOTE not in table.format_notes([beside, planning])
+    assert table.TABLE_HEADER[-1] == "verdict"
+
+
 def test_values_read_as_a_person_would():
     """Seconds and bytes come out in the unit that fits."""
     assert table.format_value(0.00213, "s") == "2.13 ms"
@@ -142,9 +177,11 @@ def test_values_read_as_a_person_would():
         ("echo garbage", "icasdk parse printed no result: 'garbage\\\\n'"),
         ("true", "icasdk parse printed nothing"),
         ("echo boom >&2; exit 3", "icasdk parse failed \\(exit 3\\):\nboom"),
+        ("exit 3", "failed \\(exit 3\\):\n\\(it wrote no error output\\)"),
+        ("kill -9 $$", "icasdk parse was killed by signal 9:\n\\(it wrote no"),
         ("exec sleep 30", "icasdk parse took over 1 s"),
     ],
-    ids=["no JSON", "nothing", "failure", "hang"],
+    ids=["no JSON", "nothing", "failure", "silent failure", "killed", "hang"],
 )
 def test_a_worker_that_gives_no_result_is_a_worker_error(
     tmp_path, monkeypatch, script, match

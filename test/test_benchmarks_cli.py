@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from benchmarks import cli, run
+from benchmarks import cli, results, run
 from benchmarks.machine import REPO_ROOT
 from benchmarks.row import Row
 
@@ -206,6 +206,47 @@ def test_a_run_that_fails_midway_writes_nothing(
     assert cli.main(["--tiny"]) == code
     assert message in capsys.readouterr().err
     assert quick_steps == ["import", "parse"]
+    assert [path.read_text() for path in outputs] == [EARLIER] * 3
+
+
+def test_a_peer_failing_a_step_makes_the_run_partial(
+    monkeypatch, outputs, quick_steps, capsys
+):
+    """A full run missing libica's figures goes to partial.json, as its note says."""
+
+    def libica_fails(runner):
+        row = runner.add(Row("calls", "calls row", "s", "ratio", 2.0))
+        row.samples = {"floor": [1.0], "icasdk": [1.5]}
+        row.skipped["libica"] = "failed: libica calls was killed by signal 9:"
+        runner.failed.add("libica")
+
+    monkeypatch.setattr(run, "unavailable", lambda name: None)
+    monkeypatch.setitem(run.STEPS, "calls", libica_fails)
+
+    assert cli.main([]) == 0
+
+    latest, partial, _ = outputs
+    assert latest.read_text() == EARLIER
+    assert json.loads(partial.read_text())["rows"]
+    captured = capsys.readouterr()
+    assert "libica failed a step, so this run goes to partial.json" in captured.err
+    assert "met*" in captured.out
+
+
+def test_a_write_failing_after_measuring_prints_the_table_and_fails(
+    monkeypatch, outputs, quick_steps, capsys
+):
+    def disk_full(report, path):
+        raise results.SaveError(f"cannot write {path}: No space left on device")
+
+    monkeypatch.setattr(results, "save", disk_full)
+
+    assert cli.main(["--tiny"]) == 1
+
+    captured = capsys.readouterr()
+    assert "import row" in captured.out
+    last = captured.err.strip().splitlines()[-1]  # after the runner's progress
+    assert "No space left on device; the table above is all that is left" in last
     assert [path.read_text() for path in outputs] == [EARLIER] * 3
 
 

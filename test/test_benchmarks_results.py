@@ -126,6 +126,12 @@ def test_a_new_file_gets_the_umasks_permissions(tmp_path):
     assert stat.S_IMODE((tmp_path / "run.json").stat().st_mode) == 0o644
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
+def test_a_folder_no_file_can_be_made_in_is_refused_even_for_root():
+    """/proc looks writable to os.access as root; a file made there proves otherwise."""
+    _refused_output("/proc/results.json", "cannot write")
+
+
 def test_a_failed_write_leaves_the_earlier_file_and_no_temporary(tmp_path):
     path = tmp_path / "run.json"
     path.write_text(EARLIER, encoding="utf-8")
@@ -189,6 +195,12 @@ DAMAGED = {
     "text sample": _damaged(_set(*ICASDK, "samples", ["fast"])),
     "no samples": _damaged(_set(*ICASDK, "samples", [])),
     "skipped as a number": _damaged(_set(*ROW, "contenders", "libica", "skipped", 5)),
+    "skipped beside samples": _damaged(_set(*ICASDK, "skipped", 5)),
+    "skipped text beside samples": _damaged(_set(*ICASDK, "skipped", "no")),
+    "sample too large for a float": _damaged(_set(*ICASDK, "samples", [10**400])),
+    "memory overflowing to infinity": _damaged(
+        _set("machine", "memory_gib", 2.0)
+    ).replace('"memory_gib": 2.0', '"memory_gib": 1e999'),
     "text target": _damaged(_set(*ROW, "target", "1.3")),
     "unknown kind": _damaged(_set(*ROW, "kind", "speed")),
     "title a number": _damaged(_set(*ROW, "title", 5)),
@@ -218,7 +230,7 @@ def test_a_damaged_file_is_refused_at_once(tmp_path, capsys, content):
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda path: None, "cannot read"),
+        (lambda path: None, "no such file"),
         (lambda path: path.mkdir(), "not a regular file"),
         (lambda path: path.write_bytes(b"\xff\xfe\x00binary"), "not UTF-8"),
         (lambda path: path.symlink_to(path), "cannot read"),
