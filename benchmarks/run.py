@@ -65,9 +65,14 @@ class Sizes:
     page_large: int = 10_000
     parse_repeats_small: int = 15
     parse_repeats_large: int = 2
+    call_rounds: int = 15
+    """The calls take more, shorter turns: a loopback round trip's speed drifts
+    on a shared machine from one turn to the next (one run's per-turn medians
+    of the floor's small call went from 0.29 to 0.53 ms), and short turns
+    spread that drift evenly over the contenders."""
     call_page_items: int = 1_000
-    call_page_repeats: int = 15
-    call_small_repeats: int = 201
+    call_page_repeats: int = 5
+    call_small_repeats: int = 67
     create_ids: int = 10_000
     create_repeats: int = 5
     paging_total: int = 100_000
@@ -86,6 +91,7 @@ TINY = Sizes(
     page_large=30,
     parse_repeats_small=1,
     parse_repeats_large=1,
+    call_rounds=1,
     call_page_items=10,
     call_page_repeats=1,
     call_small_repeats=1,
@@ -430,11 +436,18 @@ def bench_calls(runner: Runner) -> None:
         runner.each(
             page,
             "call_page",
+            rounds=sizes.call_rounds,
             size=sizes.call_page_items,
             repeats=sizes.call_page_repeats,
             **task,
         )
-        runner.each(small, "call_small", repeats=sizes.call_small_repeats, **task)
+        runner.each(
+            small,
+            "call_small",
+            rounds=sizes.call_rounds,
+            repeats=sizes.call_small_repeats,
+            **task,
+        )
 
 
 def bench_create(runner: Runner) -> None:
