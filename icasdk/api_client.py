@@ -320,9 +320,7 @@ class ApiClient:
                 return []
             given = {}
         label = f"{location}_params"
-        if type(given) is not dict and not isinstance(
-            given, collections.abc.Mapping
-        ):
+        if type(given) is not dict and not isinstance(given, collections.abc.Mapping):
             message = (
                 f"expected a mapping of parameter names to values, got {shorten(given)}"
             )

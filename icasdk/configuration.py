@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import typing
 import urllib.parse
 
@@ -377,17 +378,22 @@ def _header_safe(value: str, setting: typing.Tuple[str, ...]) -> str:
 
         message = f"expected a string, got {type(value).__name__}"
         raise validation_error([SchemaError(setting, message, True)])
-    for position, character in enumerate(text):
-        if character < " " or character == "\x7f" or character > "\xff":
-            from icasdk.exceptions import SchemaError, validation_error
+    # One pattern, not a loop: a JWT is a few thousand characters, sent every call.
+    unfit = _HEADER_UNFIT.search(text)
+    if unfit is not None:
+        from icasdk.exceptions import SchemaError, validation_error
 
-            message = (
-                f"the credential holds a character an HTTP header cannot carry "
-                f"(U+{ord(character):04X} at position {position}); check how it "
-                "was read or pasted"
-            )
-            raise validation_error([SchemaError(setting, message, False)])
+        message = (
+            f"the credential holds a character an HTTP header cannot carry "
+            f"(U+{ord(unfit.group()):04X} at position {unfit.start()}); check how "
+            "it was read or pasted"
+        )
+        raise validation_error([SchemaError(setting, message, False)])
     return text
+
+
+_HEADER_UNFIT = re.compile(r"[^\x20-\x7e\x80-\xff]")
+"""A character no header value can carry: a control, DEL, or beyond Latin-1."""
 
 
 def redact_url(url: typing.Optional[str]) -> typing.Optional[str]:

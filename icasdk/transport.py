@@ -94,6 +94,8 @@ class Transport:
 
     def __init__(self, configuration: Configuration) -> None:
         self._pool = self._make_pool(configuration)
+        self._last_wait: typing.Tuple[object, typing.Optional[float]] = (None, None)
+        """The last timeout and its pool wait: calls share one Timeout object."""
 
     @staticmethod
     def _make_pool(configuration: Configuration) -> urllib3.PoolManager:
@@ -143,12 +145,19 @@ class Transport:
             body=request.body,
             headers=dict(request.headers),
             timeout=timeout,
-            pool_timeout=_pool_wait(timeout),
+            pool_timeout=self._pool_wait(timeout),
             preload_content=preload_content,
             redirect=False,
             retries=_NO_RETRIES,
         )
         return response
+
+    def _pool_wait(self, timeout: urllib3.Timeout) -> typing.Optional[float]:
+        last_timeout, wait = self._last_wait
+        if timeout is not last_timeout:
+            wait = _pool_wait(timeout)
+            self._last_wait = (timeout, wait)
+        return wait
 
     def close(self) -> None:
         """Close every pooled connection.

@@ -6,6 +6,8 @@ import logging
 
 import certifi
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import icasdk
 from icasdk import Configuration
@@ -249,3 +251,20 @@ def test_credential_a_header_cannot_carry_is_refused_unseen(settings, named):
 
     assert "SECRET" not in str(caught.value)
     assert named in str(caught.value)
+
+
+@given(st.text())
+def test_a_credential_is_refused_exactly_when_a_character_cannot_travel(text):
+    """Controls, DEL and characters beyond Latin-1 are refused; the first is named."""
+    config = Configuration(access_token="x" + text + "x")
+    unfit = [
+        position
+        for position, character in enumerate("x" + text + "x")
+        if character < " " or character == "\x7f" or character > "\xff"
+    ]
+
+    if not unfit:
+        assert config.auth_headers(["JwtAuth"])
+        return
+    with pytest.raises(icasdk.ApiValueError, match=f"at position {unfit[0]}\\)"):
+        config.auth_headers(["JwtAuth"])
