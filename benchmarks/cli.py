@@ -169,6 +169,7 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
         output = results.output_path(str(PARTIAL_OUTPUT))
     else:
         output = results.output_path(str(DEFAULT_OUTPUT))
+        results.output_path(str(PARTIAL_OUTPUT))  # where it goes if a peer fails
     missing = run.missing_packages()
     if missing:
         raise UsageError(

@@ -60,21 +60,21 @@ class Sizes:
 
     rounds: int = 5
     """Contenders take turns this many times; each turn is a fresh worker."""
+    short_rounds: int = 15
+    """The same for the short steps (parse, calls, create): more, shorter turns.
+    A shared machine's speed drifts from one turn to the next (one run's
+    per-turn medians of the floor's small call went from 0.29 to 0.53 ms);
+    short turns spread the drift evenly over the contenders."""
     import_runs: int = 11
     page_small: int = 1_000
     page_large: int = 10_000
-    parse_repeats_small: int = 15
-    parse_repeats_large: int = 2
-    call_rounds: int = 15
-    """The calls take more, shorter turns: a loopback round trip's speed drifts
-    on a shared machine from one turn to the next (one run's per-turn medians
-    of the floor's small call went from 0.29 to 0.53 ms), and short turns
-    spread that drift evenly over the contenders."""
+    parse_repeats_small: int = 5
+    parse_repeats_large: int = 1
     call_page_items: int = 1_000
     call_page_repeats: int = 5
     call_small_repeats: int = 67
     create_ids: int = 10_000
-    create_repeats: int = 5
+    create_repeats: int = 2
     paging_total: int = 100_000
     paging_base: int = 10_000
     paging_page_size: int = 1_000
@@ -91,7 +91,7 @@ TINY = Sizes(
     page_large=30,
     parse_repeats_small=1,
     parse_repeats_large=1,
-    call_rounds=1,
+    short_rounds=1,
     call_page_items=10,
     call_page_repeats=1,
     call_small_repeats=1,
@@ -402,7 +402,12 @@ def bench_parse(runner: Runner) -> None:
     ):
         data = _checked_page(size)
         results = runner.each(
-            row, "parse", size=size, repeats=repeats, digest=worker.digest(data)
+            row,
+            "parse",
+            rounds=sizes.short_rounds,
+            size=size,
+            repeats=repeats,
+            digest=worker.digest(data),
         )
         if row is large:
             kept.skipped.update(row.skipped)
@@ -436,7 +441,7 @@ def bench_calls(runner: Runner) -> None:
         runner.each(
             page,
             "call_page",
-            rounds=sizes.call_rounds,
+            rounds=sizes.short_rounds,
             size=sizes.call_page_items,
             repeats=sizes.call_page_repeats,
             **task,
@@ -444,7 +449,7 @@ def bench_calls(runner: Runner) -> None:
         runner.each(
             small,
             "call_small",
-            rounds=sizes.call_rounds,
+            rounds=sizes.short_rounds,
             repeats=sizes.call_small_repeats,
             **task,
         )
@@ -463,6 +468,7 @@ def bench_create(runner: Runner) -> None:
             row,
             "create",
             size=sizes.create_ids,
+            rounds=sizes.short_rounds,
             repeats=sizes.create_repeats,
             url=url,
             api_key="benchmark-key",
