@@ -378,8 +378,11 @@ def _header_safe(value: str, setting: typing.Tuple[str, ...]) -> str:
 
         message = f"expected a string, got {type(value).__name__}"
         raise validation_error([SchemaError(setting, message, True)])
-    # One pattern, not a loop: a JWT is a few thousand characters, sent every call.
-    unfit = _HEADER_UNFIT.search(text)
+    # No Python loop: a JWT is a few thousand characters, sent on every call.
+    # Printable ASCII (the common case) is all fit; otherwise one pattern finds
+    # the first unfit character, as Latin-1 letters are fit too.
+    fit = text.isascii() and text.isprintable()
+    unfit = None if fit else _HEADER_UNFIT.search(text)
     if unfit is not None:
         from icasdk.exceptions import SchemaError, validation_error
 
