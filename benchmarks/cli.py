@@ -161,6 +161,7 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
     if "floor" not in contenders or "icasdk" not in contenders:
         raise UsageError("the floor and icasdk are always measured: ratios need both")
     full_run = set(only) == set(run.BENCHMARKS) and set(contenders) == set(CONTENDERS)
+    partial = None  # where a full run goes if a peer fails, checked up front too
     if args.output is not None:
         output = results.output_path(args.output)
     elif args.tiny:
@@ -169,7 +170,7 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
         output = results.output_path(str(PARTIAL_OUTPUT))
     else:
         output = results.output_path(str(DEFAULT_OUTPUT))
-        results.output_path(str(PARTIAL_OUTPUT))  # where it goes if a peer fails
+        partial = results.output_path(str(PARTIAL_OUTPUT))
     missing = run.missing_packages()
     if missing:
         raise UsageError(
@@ -200,10 +201,10 @@ def measure(args: argparse.Namespace, argv: typing.Optional[typing.List[str]]) -
         "sizes": dataclasses.asdict(sizes),
         "rows": [row.to_json() for row in runner.rows],
     }
-    if runner.failed and args.output is None and not args.tiny and full_run:
+    if runner.failed and partial is not None:
         # A peer that failed a step leaves rows without its figures: the run
         # is a partial one, and must not replace the last full run's file.
-        output = results.output_path(str(PARTIAL_OUTPUT))
+        output = partial
         runner.say(
             f"note: {', '.join(sorted(runner.failed))} failed a step, so this run "
             f"goes to {output.name}; {DEFAULT_OUTPUT.name} is kept"

@@ -215,17 +215,22 @@ class Runner:
                 try:
                     result = self.work(name, step, **task)
                 except WorkerError as err:
-                    if name in ("floor", "icasdk"):
-                        raise
-                    row.skipped[name] = f"failed: {_gist(err)}"
-                    self.failed.add(name)
-                    row.samples.pop(name, None)
+                    self.peer_failed(row, name, err)
                     continue
                 results.setdefault(name, []).append(result)
                 value = result[pick]
                 samples = row.samples.setdefault(name, [])
                 samples.extend(value if isinstance(value, list) else [value])
         return results
+
+    def peer_failed(self, row: Row, name: str, err: WorkerError) -> None:
+        """Mark a peer's row skipped with what failed; icasdk or the floor failing
+        stops the run instead (re-raised), since their figures are the point."""
+        if name in ("floor", "icasdk"):
+            raise err
+        row.skipped[name] = f"failed: {_gist(err)}"
+        row.samples.pop(name, None)
+        self.failed.add(name)
 
     @contextlib.contextmanager
     def canned_server(self, page_items: int) -> typing.Iterator[str]:
@@ -353,12 +358,18 @@ def bench_import(runner: Runner) -> None:
         name: snippet.format(imports=CONTENDERS[name].imports)
         for name in runner.contenders
     }
-    for name, code in codes.items():  # once untimed: byte-code caches written
-        _import_seconds(runner, name, code)
-    for _ in range(runner.sizes.import_runs):  # contenders take turns
+    # Contenders take turns; turn 0 is not timed: it writes the byte-code caches.
+    for turn in range(1 + runner.sizes.import_runs):
         for name, code in codes.items():
-            seconds = _import_seconds(runner, name, code)
-            row.samples.setdefault(name, []).append(seconds)
+            if name in row.skipped:
+                continue
+            try:
+                seconds = _import_seconds(runner, name, code)
+            except WorkerError as err:
+                runner.peer_failed(row, name, err)
+                continue
+            if turn > 0:
+                row.samples.setdefault(name, []).append(seconds)
 
 
 def _import_seconds(runner: Runner, name: str, code: str) -> float:

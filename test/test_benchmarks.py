@@ -146,6 +146,24 @@ def test_a_peer_that_fails_is_skipped_with_what_failed_and_how(tmp_path):
     assert runner.failed == {"libica"}
 
 
+def test_a_libica_that_cannot_be_imported_is_skipped_not_fatal(tmp_path, monkeypatch):
+    """An installed but broken libica fails its import row; the run goes on."""
+    package = tmp_path / "libica"
+    package.mkdir()
+    (package / "__init__.py").write_text('raise ImportError("broken on purpose")\n')
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(run, "unavailable", lambda name: None)
+    runner = run.Runner(run.TINY, ["floor", "icasdk", "libica"])
+
+    run.bench_import(runner)
+
+    (row,) = runner.rows
+    assert row.skipped["libica"].startswith("failed: libica import failed (exit 1)")
+    assert row.skipped["libica"].endswith("ImportError: broken on purpose")
+    assert set(row.samples) == {"floor", "icasdk"}
+    assert runner.failed == {"libica"}
+
+
 def test_a_verdict_without_libica_is_marked_and_explained():
     """met* when libica has no figure on the row; planning has no peer to weigh."""
     alone = _row("ratio", 2.0, 1.0, 1.9)

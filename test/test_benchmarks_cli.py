@@ -233,6 +233,36 @@ def test_a_peer_failing_a_step_makes_the_run_partial(
     assert "met*" in captured.out
 
 
+def test_a_peer_failing_uses_the_partial_path_checked_before_measuring(
+    monkeypatch, outputs, quick_steps, capsys
+):
+    """After measuring, no path is looked at again: a run cannot be lost to it."""
+    checked = results.output_path
+    measuring = []
+
+    def no_checks_once_measuring(text):
+        if measuring:
+            raise results.ResultsError(f"cannot write {text}: checked too late")
+        return checked(text)
+
+    def libica_fails(runner):
+        measuring.append(True)
+        row = runner.add(Row("calls", "calls row", "s", "ratio", 2.0))
+        row.samples = {"floor": [1.0], "icasdk": [1.5]}
+        row.skipped["libica"] = "failed: libica calls failed (exit 1): boom"
+        runner.failed.add("libica")
+
+    monkeypatch.setattr(results, "output_path", no_checks_once_measuring)
+    monkeypatch.setattr(run, "unavailable", lambda name: None)
+    monkeypatch.setitem(run.STEPS, "calls", libica_fails)
+
+    assert cli.main([]) == 0
+
+    latest, partial, _ = outputs
+    assert latest.read_text() == EARLIER
+    assert json.loads(partial.read_text())["rows"]
+
+
 def test_a_write_failing_after_measuring_prints_the_table_and_fails(
     monkeypatch, outputs, quick_steps, capsys
 ):
