@@ -672,6 +672,9 @@ def _render_body(
             raise exceptions.ApiTypeError([SchemaError(("body",), message, True)])
         return None, None
 
+    if content_type is not None and not isinstance(content_type, str):
+        message = f"expected content_type as a string, got {shorten(content_type)}"
+        raise exceptions.ApiTypeError([SchemaError(("content_type",), message, True)])
     chosen = content_type or next(iter(declared.content))
     schema = _declared_schema(declared.content, media_type(chosen))
     if schema is None:

@@ -296,9 +296,13 @@ def _inline_test(src: _Source, kind: schemas.Type, name: str) -> typing.Optional
         if format_check is not None:
             # The remembered texts are looked up inline: for the ids and time
             # stamps a server repeats, no call is made at all.
-            passed = src.constant(format_check.passed, "K")
             check = src.constant(format_check, "F")
-            tests.append(f"({name} in {passed} or {check}({name}))")
+            passed = getattr(format_check, "passed", None)  # a plain test has none
+            if passed is None:
+                tests.append(f"{check}({name})")
+            else:
+                passed_name = src.constant(passed, "K")
+                tests.append(f"({name} in {passed_name} or {check}({name}))")
         low = f"{kind.min_length} <= " if kind.min_length else ""
         high = f" <= {kind.max_length}" if kind.max_length is not None else ""
         if low or high:

@@ -64,7 +64,8 @@ REMEMBERED_TEXTS = 1024
 """How many passed texts each format check keeps."""
 REMEMBERED_LENGTH = 64
 """The longest text remembered: ids and time stamps are shorter. With the count,
-it bounds what a check keeps to about 150 KiB, whatever a server sends."""
+and only ASCII texts kept (a byte a character), it bounds what a check keeps to
+about 150 KiB, whatever a server sends."""
 
 
 class RememberingCheck:
@@ -77,9 +78,10 @@ class RememberingCheck:
     text is still checked, against the set or the pattern; none is taken on
     trust. Only exact ``str`` texts are remembered or looked up (asked of
     ``type()``, which no subclass can fake), so a subclass with its own
-    ``__eq__`` cannot pass as a valid text. The set holds at most
-    ``limit`` texts of at most ``REMEMBERED_LENGTH`` characters and starts
-    afresh when full, so its memory stays bounded.
+    ``__eq__`` cannot pass as a valid text. The set holds the ASCII texts
+    of at most ``REMEMBERED_LENGTH`` characters passed since it last started
+    afresh, which it does on reaching ``limit`` of them, so its memory stays
+    bounded.
     """
 
     __slots__ = ("check", "passed", "limit")
@@ -98,7 +100,7 @@ class RememberingCheck:
             return True
         if not self.check(value):
             return False
-        if exact and len(value) <= REMEMBERED_LENGTH:
+        if exact and len(value) <= REMEMBERED_LENGTH and value.isascii():
             passed = self.passed
             if len(passed) >= self.limit:
                 passed.clear()

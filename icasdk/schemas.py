@@ -209,7 +209,9 @@ class String(Type):
         """Turn a Python object the user gave into the string the API wants."""
         fmt = self.format
         if isinstance(value, str):
-            return str(value)
+            # The text itself, whatever the subclass's __str__ says (an Enum's
+            # member name, say): that is what is checked and what is sent.
+            return str.__str__(value)
         if fmt in ("uuid", None) and isinstance(value, uuid.UUID):
             return str(value)  # ICA's ids are UUIDs, whatever their declared format
         if fmt == "date-time" and isinstance(value, datetime.datetime):

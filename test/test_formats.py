@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from icasdk import formats, schemas
+from icasdk import compiled, formats, schemas
 from icasdk.exceptions import ApiValueError
 from icasdk.model.job import Job
 
@@ -90,6 +90,16 @@ def test_a_long_text_is_checked_every_time_and_never_remembered():
     assert len(check.passed) == 1
 
 
+def test_only_ascii_texts_are_remembered():
+    """A character beyond ASCII takes up to four bytes: such texts are not kept."""
+    check = formats.RememberingCheck(CountingCheck())
+
+    assert check("a:" + "\U0001f600" * 10) and check("a:" + "\U0001f600" * 10)
+
+    assert check.check.calls == 2
+    assert check.passed == set()
+
+
 def test_a_str_subclass_is_checked_and_not_remembered():
     """A subclass claiming to equal a passed text cannot skip the check."""
 
@@ -137,6 +147,17 @@ def test_text_faking_its_class_is_still_checked_in_a_request():
         schemas.to_request_value(
             schemas.String(format="uuid"), Impostor("not-a-uuid"), ("batchId",)
         )
+
+
+def test_a_plain_format_test_in_the_table_still_compiles(monkeypatch):
+    """A test put in FORMAT_CHECKS without remembering is called as it is."""
+    monkeypatch.setitem(schemas.FORMAT_CHECKS, "uuid", formats.is_uuid)
+    src = compiled._Source()
+
+    test = compiled._inline_test(src, schemas.String(format="uuid"), "v")
+
+    assert " in " not in test
+    assert formats.is_uuid in src.names.values()
 
 
 @pytest.mark.parametrize("name", sorted(RAW_CHECKS))

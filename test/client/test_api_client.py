@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import enum
 import logging
 import socket
 import urllib.parse
@@ -130,6 +131,28 @@ def test_an_id_faking_its_class_is_checked_and_not_sent(server, api):
 
     with pytest.raises(icasdk.ApiValueError, match="expected a UUID string"):
         api.get_project_data_update_batch(path_params=path_params)
+
+    assert server.requests == []
+
+
+def test_a_str_enum_member_is_sent_as_its_text(server, api):
+    """A (str, Enum) member is sent as its value, not as its name."""
+
+    class Project(str, enum.Enum):
+        MAIN = "main-project"
+
+    server.reply(Reply(201, batch_body()))
+    _create(api, path_params={"projectId": Project.MAIN})
+
+    assert server.last.path == "/ica/rest/api/projects/main-project/dataUpdateBatch"
+
+
+@pytest.mark.parametrize("content_type", [["application/json"], b"application/json", 5])
+def test_a_content_type_that_is_not_text_is_refused_and_not_sent(
+    server, api, content_type
+):
+    with pytest.raises(icasdk.ApiTypeError, match="expected content_type as a string"):
+        _create(api, content_type=content_type)
 
     assert server.requests == []
 
