@@ -209,12 +209,11 @@ def test_a_run_that_fails_midway_writes_nothing(
     assert [path.read_text() for path in outputs] == [EARLIER] * 3
 
 
-def test_a_peer_failing_a_step_makes_the_run_partial(
-    monkeypatch, outputs, quick_steps, capsys
-):
-    """A full run missing libica's figures goes to partial.json, as its note says."""
+def _libica_fails_calls(monkeypatch, before=lambda: None):
+    """libica counts as installed, and its calls step fails (``before`` runs first)."""
 
     def libica_fails(runner):
+        before()
         row = runner.add(Row("calls", "calls row", "s", "ratio", 2.0))
         row.samples = {"floor": [1.0], "icasdk": [1.5]}
         row.skipped["libica"] = "failed: libica calls was killed by signal 9:"
@@ -222,6 +221,13 @@ def test_a_peer_failing_a_step_makes_the_run_partial(
 
     monkeypatch.setattr(run, "unavailable", lambda name: None)
     monkeypatch.setitem(run.STEPS, "calls", libica_fails)
+
+
+def test_a_peer_failing_a_step_makes_the_run_partial(
+    monkeypatch, outputs, quick_steps, capsys
+):
+    """A full run missing libica's figures goes to partial.json, as its note says."""
+    _libica_fails_calls(monkeypatch)
 
     assert cli.main([]) == 0
 
@@ -245,16 +251,8 @@ def test_a_peer_failing_uses_the_partial_path_checked_before_measuring(
             raise results.ResultsError(f"cannot write {text}: checked too late")
         return checked(text)
 
-    def libica_fails(runner):
-        measuring.append(True)
-        row = runner.add(Row("calls", "calls row", "s", "ratio", 2.0))
-        row.samples = {"floor": [1.0], "icasdk": [1.5]}
-        row.skipped["libica"] = "failed: libica calls failed (exit 1): boom"
-        runner.failed.add("libica")
-
     monkeypatch.setattr(results, "output_path", no_checks_once_measuring)
-    monkeypatch.setattr(run, "unavailable", lambda name: None)
-    monkeypatch.setitem(run.STEPS, "calls", libica_fails)
+    _libica_fails_calls(monkeypatch, before=lambda: measuring.append(True))
 
     assert cli.main([]) == 0
 
